@@ -1,0 +1,84 @@
+// The compiled, frozen plan the gateway runs on. Built once per config load by compile.ts;
+// nothing on the request path reads raw config.
+
+export type BalanceKind = "p2c" | "round-robin";
+
+export interface ListenPlan {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface EndpointPlan {
+  /** As written in the config, e.g. "http://127.0.0.1:9001". */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** Value sent as Host to this endpoint ("127.0.0.1:9001"). */
+  readonly authority: string;
+}
+
+export interface UpstreamPlan {
+  readonly name: string;
+  readonly endpoints: readonly EndpointPlan[];
+  readonly balance: BalanceKind;
+  readonly connectTimeoutMs: number;
+  /** Idle keep-alive connections kept per endpoint. */
+  readonly maxIdlePerEndpoint: number;
+  /** An idle pooled connection older than this is closed. */
+  readonly idleTimeoutMs: number;
+}
+
+export interface HeaderMatch {
+  /** Lower-cased header name. */
+  readonly name: string;
+  /** Exact value the header must have. */
+  readonly value: string;
+}
+
+export interface RouteMatchPlan {
+  /** Lower-cased host names without port; empty = any host. */
+  readonly hosts: readonly string[];
+  /** Exactly one of path / pathPrefix is set, or neither (= prefix "/"). */
+  readonly path: string | null;
+  readonly pathPrefix: string | null;
+  /** Upper-case methods; empty = any method. */
+  readonly methods: readonly string[];
+  readonly headers: readonly HeaderMatch[];
+}
+
+export interface RoutePlan {
+  readonly name: string;
+  /** Position in the config file (0-based), the final tie-breaker in routing. */
+  readonly index: number;
+  readonly match: RouteMatchPlan;
+  readonly upstream: string;
+  /** Whole-request timeout for the upstream exchange (until response headers). */
+  readonly timeoutMs: number;
+  /** Prefix removed from the path before forwarding (null = forward as is). */
+  readonly stripPrefix: string | null;
+}
+
+export interface ServerPlan {
+  readonly drainTimeoutMs: number;
+  /** Bun.serve idleTimeout, seconds (0 = off). */
+  readonly idleTimeoutSeconds: number;
+  readonly maxRequestBodyBytes: number;
+}
+
+export interface RequestIdPlan {
+  /** Lower-cased header name, default "x-request-id". */
+  readonly header: string;
+  /** Keep an incoming id instead of generating one. */
+  readonly trustIncoming: boolean;
+}
+
+export interface Plan {
+  /** Path of the file the plan came from. */
+  readonly source: string;
+  readonly listen: ListenPlan;
+  readonly admin: ListenPlan | null;
+  readonly server: ServerPlan;
+  readonly requestId: RequestIdPlan;
+  readonly upstreams: ReadonlyMap<string, UpstreamPlan>;
+  readonly routes: readonly RoutePlan[];
+}

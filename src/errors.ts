@@ -1,0 +1,38 @@
+// Every error Keel can answer with, in one table. docs/errors.md lists each code (a test checks it).
+// Responses are RFC 9457 problem+json; see problem() in src/pipeline/problem.ts.
+
+export type ErrorSource = "client" | "upstream" | "gateway";
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly source: ErrorSource;
+  readonly title: string;
+}
+
+export const ERRORS = {
+  KEEL_ROUTE_NOT_FOUND: { status: 404, source: "client", title: "No route matches this request" },
+  KEEL_BAD_REQUEST_TARGET: { status: 400, source: "client", title: "The request target is not acceptable" },
+  KEEL_REQUEST_BODY_TOO_LARGE: { status: 413, source: "client", title: "The request body is larger than allowed" },
+  KEEL_CLIENT_CLOSED: { status: 499, source: "client", title: "The client closed the connection before the response" },
+  KEEL_UPSTREAM_CONNECT_REFUSED: { status: 502, source: "upstream", title: "The upstream refused the connection" },
+  KEEL_UPSTREAM_UNREACHABLE: { status: 502, source: "upstream", title: "The upstream could not be reached" },
+  KEEL_UPSTREAM_CONNECT_TIMEOUT: { status: 504, source: "upstream", title: "Connecting to the upstream timed out" },
+  KEEL_UPSTREAM_RESET: { status: 502, source: "upstream", title: "The upstream closed the connection before a complete response head" },
+  KEEL_UPSTREAM_RESET_MID_RESPONSE: { status: 502, source: "upstream", title: "The upstream closed the connection in the middle of the response body" },
+  KEEL_UPSTREAM_BAD_RESPONSE: { status: 502, source: "upstream", title: "The upstream sent a malformed HTTP response" },
+  KEEL_UPSTREAM_TIMEOUT: { status: 504, source: "upstream", title: "The upstream did not answer within the route's timeout" },
+  KEEL_DRAINING: { status: 503, source: "gateway", title: "The gateway is shutting down" },
+  KEEL_INTERNAL: { status: 500, source: "gateway", title: "Internal gateway error" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A typed failure a phase returns instead of throwing. */
+export interface Failure {
+  readonly code: ErrorCode;
+  readonly detail: string;
+}
+
+export function failure(code: ErrorCode, detail: string): Failure {
+  return { code, detail };
+}

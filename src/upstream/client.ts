@@ -1,0 +1,48 @@
+// What the proxy asks of an upstream HTTP client. Two implementations: the native HTTP/1.1 client
+// over Bun.connect (http1/) and fetch (fetch-client.ts). Neither throws: failures are typed.
+
+import type { Failure } from "../errors.ts";
+import type { EndpointPlan, UpstreamPlan } from "../config/plan.ts";
+
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Origin-form target: path plus query, e.g. "/users/1?x=2". */
+  readonly target: string;
+  /**
+   * Header fields to send, flat: [name0, value0, name1, value1, ...]. Names lower-case; already
+   * cleaned of hop-by-hop fields. Host is included. Content-Length / Transfer-Encoding are not:
+   * the client frames the body itself from bodyLength.
+   */
+  readonly headers: readonly string[];
+  /** null when the request has no body. */
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** Known body length, or -1 when unknown (then sent chunked). */
+  readonly bodyLength: number;
+  /** Aborts the exchange (client left, or the route timeout fired). */
+  readonly signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  /** Flat like UpstreamRequest.headers, names lower-case, hop-by-hop fields removed. */
+  readonly headers: string[];
+  /**
+   * null when the response has no body (HEAD, 204, 304). The stream errors with a Failure-shaped
+   * reason (code KEEL_UPSTREAM_RESET_MID_RESPONSE) when the upstream closes mid-body.
+   */
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** Declared body length, or -1 when unknown. */
+  readonly bodyLength: number;
+}
+
+export type UpstreamResult =
+  | { readonly ok: true; readonly response: UpstreamResponse }
+  | { readonly ok: false; readonly failure: Failure };
+
+export interface UpstreamClient {
+  send(endpoint: EndpointPlan, upstream: UpstreamPlan, req: UpstreamRequest): Promise<UpstreamResult>;
+  /** Idle connections currently pooled (for /metrics). */
+  idleConnections(): number;
+  /** Close every pooled connection (drain, reload). */
+  close(): void;
+}
