@@ -1,0 +1,81 @@
+// Checks the schema cannot express: cross-references, exclusive keys, URL shape, limits.
+// Runs even when the schema found errors (so all problems show at once), hence the type guards.
+import { didYouMean, formatPath } from "./describe.ts";
+import { parseEndpoint } from "./endpoint.ts";
+import { parseDuration } from "./units.ts";
+import { DEFAULTS, MAX_IDLE_TIMEOUT_S } from "./schema.ts";
+import type { ConfigPath } from "./describe.ts";
+import type { Issue } from "./config-error.ts";
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const has = (o: Obj, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Where a path is written: to point from one problem at another place, and to order keys. */
+export interface Locator {
+  offset(path: ConfigPath, atKey?: boolean): number;
+  line(path: ConfigPath): number;
+}
+
+export function checkSemantics(config: unknown, where: Locator): Issue[] {
+  if (!isObj(config)) return [];
+  const issues: Issue[] = [];
+  const upstreams = isObj(config.upstreams) ? config.upstreams : {};
+
+  for (const [name, up] of Object.entries(upstreams)) {
+    if (!isObj(up) || !Array.isArray(up.endpoints)) continue;
+    up.endpoints.forEach((url, i) => {
+      if (typeof url !== "string") return;
+      const parsed = parseEndpoint(url);
+      const path = ["upstreams", name, "endpoints", i];
+      if ("error" in parsed) issues.push({ path, message: `${formatPath(path)}: ${parsed.error}` });
+    });
+  }
+
+  const firstByName = new Map<string, number>();
+  const routes = Array.isArray(config.routes) ? config.routes : [];
+  routes.forEach((route, i) => {
+    if (!isObj(route)) return;
+    const at = `routes[${i}]`;
+    if (typeof route.name === "string") {
+      const first = firstByName.get(route.name);
+      if (first === undefined) firstByName.set(route.name, i);
+      else issues.push({ path: ["routes", i, "name"], message: `${at}.name: duplicate route name "${route.name}"; first used by routes[${first}] at line ${where.line(["routes", first, "name"])}` });
+    }
+    if (typeof route.upstream === "string" && isObj(config.upstreams) && !has(upstreams, route.upstream)) {
+      const names = Object.keys(upstreams);
+      const hint = didYouMean(route.upstream, names);
+      issues.push({
+        path: ["routes", i, "upstream"],
+        message: `${at}.upstream: no upstream named "${route.upstream}"; defined: ${names.join(", ") || "(none)"}${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      });
+    }
+    const match = isObj(route.match) ? route.match : {};
+    if (has(match, "path") && has(match, "pathPrefix")) {
+      // Point at whichever of the two comes second in the file.
+      const second = where.offset(["routes", i, "match", "path"], true) > where.offset(["routes", i, "match", "pathPrefix"], true) ? "path" : "pathPrefix";
+      issues.push({ path: ["routes", i, "match", second], atKey: true, message: `${at}.match: give either path (exact) or pathPrefix, not both` });
+    }
+    if (route.stripPrefix === true && !has(match, "pathPrefix")) {
+      issues.push({ path: ["routes", i, "stripPrefix"], atKey: true, message: `${at}.stripPrefix: needs match.pathPrefix (the prefix to strip)` });
+    }
+  });
+
+  const server = isObj(config.server) ? config.server : {};
+  const idle = parseDuration(server.idleTimeout);
+  if (typeof idle === "number" && idle > MAX_IDLE_TIMEOUT_S * 1000) {
+    issues.push({ path: ["server", "idleTimeout"], message: `server.idleTimeout: at most ${MAX_IDLE_TIMEOUT_S}s is supported (0s turns it off), got "${server.idleTimeout}"` });
+  }
+
+  // Two listeners on one port fail at startup; say so now. Wildcard hosts overlap every host.
+  const listen: Obj = { ...DEFAULTS.listen, ...(isObj(config.listen) ? config.listen : {}) };
+  const admin: Obj | null = config.admin === undefined ? DEFAULTS.admin : isObj(config.admin) ? { ...DEFAULTS.admin, ...config.admin } : null;
+  const wild = (h: unknown) => h === "0.0.0.0" || h === "::";
+  if (admin && typeof listen.port === "number" && listen.port !== 0 && listen.port === admin.port && (listen.host === admin.host || wild(listen.host) || wild(admin.host))) {
+    issues.push({
+      path: isObj(config.admin) && has(config.admin, "port") ? ["admin", "port"] : ["listen", "port"],
+      message: `admin and listen both use port ${listen.port}; give the admin listener another port, or set admin: false`,
+    });
+  }
+  return issues;
+}
