@@ -1,0 +1,89 @@
+// The admin listener: liveness, readiness and metrics on their own port, never through the proxy
+// pipeline, so a saturated or misrouted gateway can still be probed and scraped.
+
+import type { Server } from "bun";
+import { ERRORS, type ErrorCode } from "../errors.ts";
+import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
+import { PROMETHEUS_CONTENT_TYPE, PrometheusExposition } from "../observe/prometheus.ts";
+
+export interface AdminServerOptions {
+  readonly host: string;
+  /** 0 = any free port (see the returned `port`). */
+  readonly port: number;
+  readonly metrics: GatewayMetrics;
+  readonly isReady: () => boolean;
+  /** Further admin routes (e.g. /config); null = not mine, fall through to 404. */
+  readonly extra?: (req: Request) => Response | null;
+}
+
+export interface AdminServer {
+  readonly server: Server<undefined>;
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+}
+
+function problem(code: ErrorCode, detail: string): Response {
+  const spec = ERRORS[code];
+  const body = { type: `urn:keel:error:${code}`, title: spec.title, status: spec.status, detail, code };
+  return new Response(JSON.stringify(body), {
+    status: spec.status,
+    headers: { "content-type": "application/problem+json", "cache-control": "no-store" },
+  });
+}
+
+/** Path of an absolute request URL, without query ("http://h:1/a?b" → "/a"). */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}
+
+export function startAdminServer(opts: AdminServerOptions): AdminServer {
+  const exposition = new PrometheusExposition(opts.metrics);
+
+  const handle = (req: Request): Response => {
+    const path = pathOf(req.url);
+    if (req.method === "GET" || req.method === "HEAD") {
+      if (path === "/healthz") return json(200, { status: "ok" });
+      if (path === "/readyz") return opts.isReady() ? json(200, { status: "ready" }) : json(503, { status: "not ready" });
+      if (path === "/metrics") {
+        return new Response(exposition.render(), {
+          headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
+        });
+      }
+    }
+    const extra = opts.extra?.(req) ?? null;
+    if (extra !== null) return extra;
+    return problem("KEEL_ROUTE_NOT_FOUND", `No admin endpoint for ${req.method} ${path}`);
+  };
+
+  const server = Bun.serve({
+    hostname: opts.host,
+    port: opts.port,
+    fetch(req) {
+      try {
+        return handle(req);
+      } catch (err) {
+        // e.g. a throwing isReady or extra handler: answer, keep the listener up.
+        return problem("KEEL_INTERNAL", `Admin handler failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+  });
+
+  const port = server.port ?? opts.port;
+  const urlHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    server,
+    port,
+    url: `http://${urlHost}:${port}`,
+    stop: () => server.stop(),
+  };
+}
