@@ -51,8 +51,8 @@ function load(text: string, file: string, env: Env): LoadResult {
   const syntax = [...doc.errors, ...doc.warnings].map((e) => at(e.pos[0], `YAML: ${e.message}`));
   if (syntax.length > 0) return fail(firstPerLine(syntax));
 
-  const unset = interpolateDocument(doc, masked, env).map((i) => at(i.offset, i.message));
-  if (unset.length > 0) return fail(unset);
+  const refErrors = interpolateDocument(doc, masked, env).map((i) => at(i.offset, i.message));
+  if (refErrors.length > 0) return fail(refErrors);
 
   let config: unknown;
   try {

@@ -32,8 +32,11 @@ export function validateSchema(config: unknown): Issue[] {
   const issues: Issue[] = [];
   for (const e of validate.errors ?? []) {
     const issue = rewrite(e, toPath(e.instancePath, config));
-    const id = `${formatPath(issue?.path ?? [])}\0${issue?.message}`;
-    if (issue && !seen.has(id)) seen.add(id), issues.push(issue);
+    if (!issue) continue;
+    const id = `${formatPath(issue.path)}\0${issue.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    issues.push(issue);
   }
   return issues;
 }

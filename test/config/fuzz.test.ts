@@ -32,6 +32,9 @@ const FRAGMENTS = ["${", "$${", "${X:-", "}", "{", "[", "]", ": ", "- ", "\n", "
   "!!binary ", "!!set ", "? ", "---\n", "...", "<<: *u", "__proto__", "|\n", ">-\n", "0", "-1", "99999", "1.5", "ms", "kb",
   "null", "~", "true", "http://", "https://h:1", "/", ":", ",", "\u{1F600}", "\uE000", "\uE000\uE100\uE100", "\r\n", "\0"];
 
+// Not a timing assertion: a shared 2-core machine can take several seconds for 1,000 loads.
+const SLOW = 120_000;
+
 const ENV = { PORT: "0", TENANT: "acme", X: "1", EMPTY: "" };
 
 function check(text: string): void {
@@ -66,16 +69,16 @@ function mutate(text: string, ms: { kind: string; at: number; text: string }[]):
 
 test("mutated valid configs (1,000)", () => {
   fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (ms) => check(mutate(BASE, ms))), { numRuns: 1000, seed: 42 });
-});
+}, SLOW);
 
 test("random text (500)", () => {
   fc.assert(fc.property(fc.string({ maxLength: 200, unit: "binary" }), check), { numRuns: 500, seed: 7 });
-});
+}, SLOW);
 
 test("random YAML documents of any shape (500)", () => {
   const value = fc.oneof(fc.anything(), fc.record({ upstreams: fc.anything(), routes: fc.anything() }, { requiredKeys: [] }));
   fc.assert(fc.property(value, (v) => check(stringify(v) ?? "")), { numRuns: 500, seed: 3 });
-});
+}, SLOW);
 
 test("the unmutated base config is valid (so mutations start from a plan)", () => {
   expect(loadConfigText(BASE, "fuzz.yaml", ENV).ok).toBe(true);
