@@ -1,0 +1,91 @@
+// Starts a gateway from a plan: the proxy listener, the admin listener, metrics and the process
+// monitor; drain() stops it the way SIGTERM should (docs/operations.md, "Drain").
+
+import type { Server } from "bun";
+import type { Plan } from "../config/plan.ts";
+import { startAdminServer, type AdminServer } from "../admin/admin-server.ts";
+import { GatewayMetrics } from "../observe/gateway-metrics.ts";
+import { startProcessMonitor } from "../observe/process-monitor.ts";
+import { buildRuntime, type GatewayRuntime } from "../pipeline/gateway-runtime.ts";
+import { createRequestHandler } from "../pipeline/handle-request.ts";
+import { problemResponse } from "../pipeline/problem.ts";
+import type { UpstreamClient } from "../upstream/client.ts";
+import { Http1Client } from "../upstream/http1/client.ts";
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly admin: AdminServer | null;
+  readonly metrics: GatewayMetrics;
+  readonly client: UpstreamClient;
+  readonly isReady: () => boolean;
+  /** Stop accepting, let in-flight requests finish up to the plan's drain timeout, then close. */
+  drain(): Promise<{ inFlightAtDeadline: number }>;
+}
+
+export interface StartOptions {
+  /** Defaults to the native HTTP/1.1 client. */
+  readonly client?: UpstreamClient;
+}
+
+export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
+  const client = opts.client ?? new Http1Client();
+  const runtime: GatewayRuntime = buildRuntime(plan);
+  const metrics = new GatewayMetrics(
+    plan.routes.map((r) => r.name),
+    runtime.upstreams.map((u) => u.plan.name),
+  );
+  let draining = false;
+  const handler = createRequestHandler({ runtime: () => runtime, client, metrics, proto: "http" });
+
+  const server: Server<undefined> = Bun.serve({
+    hostname: plan.listen.host,
+    port: plan.listen.port,
+    idleTimeout: plan.server.idleTimeoutSeconds,
+    maxRequestBodySize: plan.server.maxRequestBodyBytes,
+    fetch: handler,
+    // Reached only if Bun itself fails around the handler; the handler never throws.
+    error(err) {
+      console.error("keel: unhandled server error:", err);
+      return problemResponse("KEEL_INTERNAL", "unhandled error in the listener", {
+        requestId: "",
+        requestIdHeader: plan.requestId.header,
+        route: null,
+        upstream: null,
+        phase: "internal",
+      });
+    },
+  });
+
+  metrics.addGauge("keel_upstream_idle_connections", "Idle keep-alive connections pooled to upstreams.", () => client.idleConnections());
+  metrics.addGauge("keel_draining", "1 while the gateway drains before exit.", () => (draining ? 1 : 0));
+  const monitor = startProcessMonitor(metrics);
+  const isReady = () => !draining;
+  const admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady });
+
+  return {
+    url: `http://${displayHost(plan.listen.host)}:${server.port}`,
+    port: server.port!,
+    admin,
+    metrics,
+    client,
+    isReady,
+    async drain() {
+      draining = true;
+      const stopped = server.stop(false);
+      const deadline = new Promise<"timeout">((r) => setTimeout(r, plan.server.drainTimeoutMs, "timeout").unref?.());
+      const outcome = await Promise.race([stopped.then(() => "done" as const), deadline]);
+      const inFlightAtDeadline = outcome === "timeout" ? metrics.inFlight : 0;
+      if (outcome === "timeout") await server.stop(true);
+      client.close();
+      monitor.stop();
+      await admin?.stop();
+      return { inFlightAtDeadline };
+    },
+  };
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
