@@ -2,6 +2,7 @@
 
 import { formatConfigError, loadConfigFile } from "../config/load.ts";
 import { summarizePlan } from "../config/summary.ts";
+import { Router } from "../router/router.ts";
 import { startGateway } from "../server/gateway-server.ts";
 import { FetchClient } from "../upstream/fetch-client.ts";
 
@@ -26,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (command === "check") {
-    console.log(summarizePlan(loaded.plan));
+    console.log(summarizePlan(loaded.plan, new Router(loaded.plan.routes).order));
     console.log(`${file}: ok`);
     return 0;
   }

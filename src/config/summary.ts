@@ -1,10 +1,11 @@
 // A one-screen description of a plan, printed by `keel check`.
 import { formatDuration, formatSize } from "./units.ts";
-import type { ListenPlan, Plan, RouteMatchPlan } from "./plan.ts";
+import type { ListenPlan, Plan, RouteMatchPlan, RoutePlan } from "./plan.ts";
 
 const addr = (l: ListenPlan) => (l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`);
 
-export function summarizePlan(plan: Plan): string {
+/** `routeOrder`: the routes in the order the router tries them (config order when omitted). */
+export function summarizePlan(plan: Plan, routeOrder: readonly RoutePlan[] = plan.routes): string {
   const s = plan.server;
   const out = [
     `config   ${plan.source}`,
@@ -18,9 +19,10 @@ export function summarizePlan(plan: Plan): string {
     out.push(`  ${u.name}: ${u.balance}, connect ${formatDuration(u.connectTimeoutMs)}, pool ${u.maxIdlePerEndpoint} idle / ${formatDuration(u.idleTimeoutMs)}`);
     for (const e of u.endpoints) out.push(`    ${e.url}`);
   }
-  out.push("", `routes (${plan.routes.length}, in config order)`);
+  const ordered = routeOrder !== plan.routes;
+  out.push("", `routes (${plan.routes.length}, ${ordered ? "in matching order; # = position in the file" : "in config order"})`);
   const width = Math.max(...plan.routes.map((r) => r.name.length));
-  for (const r of plan.routes) {
+  for (const r of routeOrder) {
     const strip = r.stripPrefix ? ` (strip ${r.stripPrefix})` : "";
     out.push(`  ${String(r.index).padStart(2)}  ${r.name.padEnd(width)}  ${describeMatch(r.match)}${strip}  -> ${r.upstream}, timeout ${formatDuration(r.timeoutMs)}`);
   }
