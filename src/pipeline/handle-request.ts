@@ -126,12 +126,21 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       phase: "normalize",
     };
     try {
+      const hostHeader = req.headers.get("host");
+      // RFC 9112 §3.2: a request with more than one Host line gets a 400. Bun accepts them, builds
+      // req.url from the first and joins the values with ", " in req.headers, so without this check
+      // routing and X-Forwarded-Host would each see a different Host than the URL does.
+      if (hostHeader !== null && hostHeader.includes(",")) {
+        return fail(x, "KEEL_BAD_REQUEST_TARGET", `more than one Host header (${hostHeader})`);
+      }
       const target = splitTarget(req.url);
       if (target === null || req.method === "CONNECT") {
-        return fail(x, "KEEL_BAD_REQUEST_TARGET", `${req.method} ${req.url}: only origin-form requests to configured routes are proxied`);
+        // Bun leaves req.url relative ("/x") when the Host header is not a valid host[:port].
+        const why = req.method !== "CONNECT" && req.url.startsWith("/") ? `invalid Host header (${hostHeader ?? "absent"})` : "only origin-form requests to configured routes are proxied";
+        return fail(x, "KEEL_BAD_REQUEST_TARGET", `${req.method} ${req.url}: ${why}`);
       }
       x.phase = "route";
-      const host = hostName(req.headers.get("host"));
+      const host = hostName(hostHeader);
       const m = rt.router.match({ method: req.method, host, path: target.path, headers: req.headers });
       if (m === null) {
         return fail(x, "KEEL_ROUTE_NOT_FOUND", `no route matches ${req.method} ${host}${target.path}`);
