@@ -53,7 +53,7 @@ interface MethodCase {
   readonly name: string;
   readonly method: string;
   readonly path: string;
-  readonly body?: () => BodyInit;
+  readonly body?: () => string | ReadableStream<Uint8Array>;
   readonly sentBody?: string;
   readonly status: number;
   /** Expected response body; undefined = the echo JSON. */
@@ -275,9 +275,9 @@ routes:
     test("many sequential and concurrent requests all succeed (keep-alive reuse)", async () => {
       for (let i = 0; i < 20; i++) {
         const res = await fetch(`${gw.url}/seq/${i}`);
-        expect((await res.json()).target).toBe(`/seq/${i}`);
+        expect(((await res.json()) as { target: string }).target).toBe(`/seq/${i}`);
       }
-      const all = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${gw.url}/par/${i}`).then((r) => r.json())));
+      const all = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${gw.url}/par/${i}`).then((r) => r.json() as Promise<{ target: string }>)));
       expect(all.map((j) => j.target)).toEqual(Array.from({ length: 50 }, (_, i) => `/par/${i}`));
       expect(gw.metrics.inFlight).toBe(0);
     });

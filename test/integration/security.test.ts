@@ -88,7 +88,7 @@ routes:
       const res = await send(`CONNECT ${E()} HTTP/1.1\r\nHost: ${E()}\r\n\r\n`);
       expect(res.status).toBe(400);
       expect(res.get("content-type")).toBe("application/problem+json");
-      const p = JSON.parse(res.body);
+      const p = JSON.parse(res.body) as Record<string, unknown>;
       expect(p.code).toBe("KEEL_BAD_REQUEST_TARGET");
       expect(p.status).toBe(400);
       expect(p.route).toBeNull();
@@ -100,7 +100,7 @@ routes:
       const res = await fetch(gw.url + "/nowhere?x=1");
       expect(res.status).toBe(404);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
-      const p = await res.json();
+      const p = (await res.json()) as Record<string, unknown>;
       expect(p).toMatchObject({ status: 404, code: "KEEL_ROUTE_NOT_FOUND", route: null, upstream: null, phase: "route" });
       expect(p.type).toBe("urn:keel:error:KEEL_ROUTE_NOT_FOUND");
       expect(typeof p.title).toBe("string");
