@@ -11,7 +11,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A backend whose requests wait until release() (or a 1 s fallback, so nothing hangs forever). */
+/** A backend whose requests wait until release() (or until fallbackMs, so nothing hangs forever). */
 function slowBackend(fallbackMs: number | null) {
   let arrived = 0;
   let release!: () => void;
@@ -50,8 +50,9 @@ const CLIENT_ENVS: [string, Record<string, string>][] = [
 for (const [clientName, env] of CLIENT_ENVS) {
   describe(`drain on SIGTERM via ${clientName}`, () => {
     test("in-flight request completes with 200, /readyz is 503, new connections are refused, exit 0", async () => {
-      const be = slowBackend(1000);
-      const keel: KeelChild = await spawnKeel(oneRoute([be.authority]), { env });
+      // Answers when the test has looked at the draining gateway (release below), at the latest after 5 s.
+      const be = slowBackend(5000);
+      const keel: KeelChild = await spawnKeel("server: { drainTimeout: 10s }\n" + oneRoute([be.authority]), { env });
       cleanups.push(() => keel.stop());
       // Sanity: ready before the signal.
       expect((await fetch(keel.adminUrl + "/readyz")).status).toBe(200);
