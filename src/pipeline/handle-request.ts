@@ -5,7 +5,7 @@
 import type { Server } from "bun";
 import type { ErrorCode } from "../errors.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
-import type { UpstreamClient } from "../upstream/client.ts";
+import type { UpstreamClient, UpstreamResult } from "../upstream/client.ts";
 import { TIMEOUT_REASON } from "../upstream/abort-reason.ts";
 import { forwardHeaders, plainIp } from "./forward-headers.ts";
 import type { GatewayRuntime, UpstreamRuntime } from "./gateway-runtime.ts";
@@ -84,17 +84,23 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     const timer = setTimeout(() => abort.abort(TIMEOUT_REASON), route.timeoutMs);
 
     up.balancer.start(ei);
-    const result = await client.send(endpoint, up.plan, {
-      method: req.method,
-      target,
-      headers,
-      body,
-      bodyLength: body === null ? 0 : lengthHeader === null ? -1 : Number(lengthHeader),
-      signal: abort.signal,
-    });
-    up.balancer.finish(ei);
-    clearTimeout(timer);
-    req.signal.removeEventListener("abort", onClientAbort);
+    let result: UpstreamResult;
+    try {
+      result = await client.send(endpoint, up.plan, {
+        method: req.method,
+        target,
+        headers,
+        body,
+        bodyLength: body === null ? 0 : lengthHeader === null ? -1 : Number(lengthHeader),
+        signal: abort.signal,
+      });
+    } finally {
+      // Released even when send() throws or rejects (a client bug → 500 KEEL_INTERNAL): a leaked
+      // balancer slot would make P2C treat this endpoint as busy for the life of the process.
+      up.balancer.finish(ei);
+      clearTimeout(timer);
+      req.signal.removeEventListener("abort", onClientAbort);
+    }
 
     if (!result.ok) {
       const f = result.failure;
