@@ -221,6 +221,29 @@ routes:
       expect(raw.received.at(-1)).toContain("x-request-id: " + res.get("x-request-id"));
     });
 
+    const isFetch = client.name === "fetch";
+
+    // Known gap, fetch client: Bun's fetch adds "User-Agent: Bun/1.4.5" and "Accept: */*" to a
+    // request that has none (seen on the wire), so the backend sees fields the client never sent.
+    (isFetch ? test.todo : test)("the backend sees no field the client did not send, besides Keel's own", async () => {
+      const before = be.requests.length;
+      const r = await rawRequest(gw.port, "GET /minimal HTTP/1.1\r\nHost: front.example\r\nX-Only: this\r\n\r\n", { until: responseComplete });
+      expect(parseResponse(r.text).status).toBe(200);
+      expect(be.requests.length).toBe(before + 1);
+      expect([...lastSeen().headers.keys()].sort()).toEqual(
+        ["forwarded", "host", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-only", "x-request-id"].sort(),
+      );
+    });
+
+    // Known gap, fetch client: Bun.serve labels a body that came from fetch "application/octet-stream"
+    // when the response has no Content-Type (Bun behaviour; seen with a bare fetch → Response proxy).
+    (isFetch ? test.todo : test)("a response without Content-Type gets none added", async () => {
+      const r = await rawRequest(gw.port, "GET /hop HTTP/1.1\r\nHost: front.example\r\n\r\n", { until: responseComplete });
+      const res = parseResponse(r.text);
+      expect(res.status).toBe(200);
+      expect(res.get("content-type")).toBeNull();
+    });
+
     test("x-request-id comes back equal to the one the backend saw, distinct per request", async () => {
       const a = await fetch(gw.url + "/a");
       const b = await fetch(gw.url + "/b");

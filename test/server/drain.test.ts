@@ -72,6 +72,47 @@ for (const [clientName, env] of CLIENT_ENVS) {
       expect(keel.output()).toContain("keel: stopped");
     }, 15_000);
 
+    test("a response body still streaming at SIGTERM is delivered whole before the exit", async () => {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const be: Server<undefined> = Bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch() {
+          let i = 0;
+          return new Response(
+            new ReadableStream({
+              async pull(c) {
+                if (i === 1) await Promise.race([released, Bun.sleep(5000)]); // the rest waits for the signal
+                if (i++ >= 5) return c.close();
+                c.enqueue(new TextEncoder().encode(`chunk${i};`));
+              },
+            }),
+          );
+        },
+      });
+      cleanups.push(() => be.stop(true));
+      cleanups.push(() => release());
+      const keel = await spawnKeel("server: { drainTimeout: 10s }\n" + oneRoute([`127.0.0.1:${be.port}`]), { env });
+      cleanups.push(() => keel.stop());
+
+      const res = await fetch(keel.url + "/download");
+      const reader = res.body!.getReader();
+      const dec = new TextDecoder();
+      let text = dec.decode((await reader.read()).value);
+      expect(text).toBe("chunk1;");
+      keel.proc.kill("SIGTERM");
+      await keel.waitForOutput(/SIGTERM received, draining/);
+      release();
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        text += dec.decode(r.value);
+      }
+      expect(text).toBe("chunk1;chunk2;chunk3;chunk4;chunk5;");
+      expect(await keel.exited).toBe(0);
+    }, 15_000);
+
     test("drain timeout: a request that never finishes is cut off and the process still exits 0", async () => {
       const be = slowBackend(null); // never answers on its own
       const keel = await spawnKeel("server: { drainTimeout: 300ms }\n" + oneRoute([be.authority]), { env });
