@@ -1,9 +1,10 @@
-// `keel run FILE` and `keel check FILE`. Exit codes: 0 ok, 1 invalid config, 2 usage error.
+// `keel run FILE` and `keel check FILE`. Exit codes: 0 ok, 1 invalid config (or a listener that
+// cannot start), 2 usage error.
 
 import { formatConfigError, loadConfigFile } from "../config/load.ts";
 import { summarizePlan } from "../config/summary.ts";
 import { Router } from "../router/router.ts";
-import { startGateway } from "../server/gateway-server.ts";
+import { startGateway, type Gateway } from "../server/gateway-server.ts";
 import { FetchClient } from "../upstream/fetch-client.ts";
 
 const USAGE = `usage: keel run FILE     start the gateway on a config file
@@ -32,7 +33,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const client = process.env.KEEL_UPSTREAM_CLIENT === "fetch" ? new FetchClient() : undefined;
-  const gw = startGateway(loaded.plan, { client });
+  let gw: Gateway;
+  try {
+    gw = startGateway(loaded.plan, { client });
+  } catch (err) {
+    // A listener that cannot bind (port in use, address not local) is an operator error: one
+    // clear line and exit 1, not a stack trace.
+    const e = err as { code?: string; message?: string };
+    console.error(`keel: cannot start: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ""}`);
+    return 1;
+  }
   console.log(`keel: proxy listening on ${gw.url}`);
   if (gw.admin) console.log(`keel: admin on ${gw.admin.url} (/healthz /readyz /metrics)`);
   return await untilSignal(async (signal) => {

@@ -61,7 +61,17 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   metrics.addGauge("keel_draining", "1 while the gateway drains before exit.", () => (draining ? 1 : 0));
   const monitor = startProcessMonitor(metrics);
   const isReady = () => !draining;
-  const admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady });
+  let admin: AdminServer | null = null;
+  try {
+    admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady });
+  } catch (err) {
+    // e.g. the admin port is in use: undo what started so far, or the proxy port stays bound
+    // (and the process alive) with no gateway to drain it.
+    void server.stop(true);
+    monitor.stop();
+    client.close();
+    throw err;
+  }
 
   return {
     url: `http://${displayHost(plan.listen.host)}:${server.port}`,

@@ -51,7 +51,9 @@ function temp(text: string): string {
   return t.file;
 }
 
-const files = { good: "", typo: "", two: "" };
+const files = { good: "", typo: "", two: "", inUse: "" };
+// A port held by the test, for `keel run` to find in use.
+let held: { port: number; stop(force?: boolean): void } | null = null;
 const npx = Bun.which("npx");
 type Result = Awaited<ReturnType<typeof runCli>>;
 const results: Record<string, Result> = {};
@@ -68,10 +70,13 @@ beforeAll(async () => {
   files.good = temp(GOOD);
   files.typo = temp(GOOD.replace("pathPrefix", "pathPrefx"));
   files.two = temp(TWO_ERRORS);
+  held = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  files.inUse = temp(`listen: { port: ${held.port}, host: 127.0.0.1 }\nadmin: false\n` + GOOD);
   const runs: Record<string, Promise<Result>> = {
     typo: runCli(["check", files.typo]),
     good: runCli(["check", files.good]),
     usage: runCli(["check"]),
+    inUse: runCli(["run", files.inUse]),
   };
   if (npx !== null) runs.npx = runCli(["keel", "check", "examples/keel.yaml"], { cmd: [npx, "--no-install"] });
   const names = Object.keys(runs);
@@ -86,6 +91,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(() => {
+  held?.stop(true);
   for (const t of temps) t.remove();
 });
 
@@ -152,6 +158,17 @@ describe("usage", () => {
   test("keel run on a bad file starts nothing, exit 1", () => {
     expect(results.runBad!.code).toBe(1);
     expect(results.runBad!.stderr).toContain("nothing started");
+  });
+});
+
+describe("keel run", () => {
+  test("the listen port in use: one clear line, no stack trace, exit 1", () => {
+    const r = results.inUse!;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("keel: cannot start:");
+    expect(r.stderr).toContain(String(held!.port));
+    expect(r.stderr).toContain("EADDRINUSE");
+    expect(r.stderr).not.toContain("    at ");
   });
 });
 
