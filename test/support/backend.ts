@@ -67,6 +67,8 @@ export interface RawBackend {
   readonly connections: number;
   /** Resolves when some accepted connection has closed (from either side). */
   readonly closed: Promise<void>;
+  /** Accepted connections closed so far. */
+  readonly closedCount: number;
   stop(): void;
 }
 
@@ -83,6 +85,7 @@ export interface RawConn {
 export function startRawBackend(hooks: RawHooks): RawBackend {
   const received: string[] = [];
   let connections = 0;
+  let closedCount = 0;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const sockets = new Set<Socket<RawConn>>();
@@ -101,6 +104,7 @@ export function startRawBackend(hooks: RawHooks): RawBackend {
       },
       close(s) {
         sockets.delete(s);
+        closedCount++;
         resolveClosed();
       },
       error() {},
@@ -114,6 +118,9 @@ export function startRawBackend(hooks: RawHooks): RawBackend {
       return connections;
     },
     closed,
+    get closedCount() {
+      return closedCount;
+    },
     stop() {
       for (const s of sockets) s.terminate();
       listener.stop(true);
