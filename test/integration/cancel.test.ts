@@ -60,6 +60,24 @@ for (const client of CLIENTS) {
       await waitFor(() => gw.metrics.inFlight === 0, 4000, "in-flight back to 0");
     });
 
+    test("a client that leaves mid-upload: the backend's connection closes, nothing stays in flight", async () => {
+      const sink = startRawBackend({ onData() {} }); // reads the upload, never answers
+      cleanups.push(() => sink.stop());
+      const gw = startKeel(oneRoute([sink.authority]), { client: client.make() });
+      cleanups.push(() => gw.stop());
+
+      const sock = await Bun.connect({ hostname: "127.0.0.1", port: gw.port, socket: { data() {} } });
+      try {
+        sock.write("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        sock.write(`4000\r\n${"u".repeat(0x4000)}\r\n`);
+        await waitFor(() => (sink.received[0] ?? "").includes("uuuu"), 4000, "upload bytes at the backend");
+      } finally {
+        sock.terminate();
+      }
+      expect(await within(sink.closed, 4000)).toBe(true);
+      await waitFor(() => gw.metrics.inFlight === 0, 4000, "in-flight back to 0");
+    });
+
     test("cancelling mid-body stops the backend's endless stream", async () => {
       let cancelled!: () => void;
       const backendCancelled = new Promise<void>((r) => (cancelled = r));
