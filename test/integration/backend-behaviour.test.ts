@@ -87,6 +87,26 @@ const CASES: readonly Case[] = [
     times: 3,
   },
   {
+    // The keep-alive race: the backend drops an idle socket just as Keel reuses it. A request without
+    // a body never reached the backend's application, so one retry on a fresh connection is safe.
+    name: "a reused connection closed before any answer: GET is retried on a fresh one",
+    backend: () => {
+      const perConn = new Map<number, number>();
+      return startRawBackend({
+        onData(sofar, s) {
+          const heads = sofar.split("\r\n\r\n").length - 1;
+          if (heads <= (perConn.get(s.data.index) ?? 0)) return;
+          perConn.set(s.data.index, heads);
+          if (heads === 1) s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+          else s.terminate(); // second request on this connection: gone without a word
+        },
+      });
+    },
+    status: 200,
+    body: "fresh",
+    times: 4,
+  },
+  {
     name: "100 Continue and 103 Early Hints before the final answer",
     backend: () =>
       answering((s) => s.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal")),
