@@ -34,6 +34,8 @@ interface Case {
   readonly code?: string;
   /** Send this many requests in a row (each must get the same answer). */
   readonly times?: number;
+  /** Request method (default GET). */
+  readonly method?: string;
   /** Instead of status/body: any answer this accepts. */
   readonly accept?: (status: number, body: string) => boolean;
 }
@@ -115,6 +117,36 @@ const CASES: readonly Case[] = [
     times: 2,
   },
   {
+    name: "HEAD: a Content-Length with no body follows",
+    method: "HEAD",
+    backend: () => answering((s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nContent-Type: text/plain\r\n\r\n")),
+    status: 200,
+    body: "",
+    times: 3,
+  },
+  {
+    name: "HEAD: Transfer-Encoding chunked with no body follows",
+    method: "HEAD",
+    backend: () => answering((s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")),
+    status: 200,
+    body: "",
+    times: 3,
+  },
+  {
+    name: "204 with no body (and a stray Content-Length: 0)",
+    backend: () => answering((s) => s.write("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")),
+    status: 204,
+    body: "",
+    times: 3,
+  },
+  {
+    name: "304 Not Modified: a Content-Length describing the cached body, no body follows",
+    backend: () => answering((s) => s.write("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 99\r\n\r\n")),
+    status: 304,
+    body: "",
+    times: 3,
+  },
+  {
     name: "a second, unrequested response after the first",
     backend: () => answering((s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirstHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond")),
     status: 200,
@@ -170,7 +202,7 @@ for (const client of CLIENTS) {
     CASES.forEach((c, i) => {
       test(c.name, async () => {
         for (let n = 0; n < (c.times ?? 1); n++) {
-          const res = await fetch(`${gw.url}/c${i}/req${n}`);
+          const res = await fetch(`${gw.url}/c${i}/req${n}`, { method: c.method ?? "GET" });
           const text = await res.text();
           if (c.accept !== undefined) {
             expect({ n, status: res.status, text, accepted: c.accept(res.status, text) }).toMatchObject({ accepted: true });
