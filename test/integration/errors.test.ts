@@ -108,9 +108,12 @@ routes:
     });
 
     test("a backend that stalls past the route timeout → 504 KEEL_UPSTREAM_TIMEOUT", async () => {
+      const closedBefore = stall.closedCount;
       const p = await problemOf(await fetch(gw.url + "/stall/x"), 504, "KEEL_UPSTREAM_TIMEOUT");
       expect(p).toMatchObject({ route: "stall", upstream: "stall", phase: "upstream" });
       expect(p.detail).toContain("300 ms");
+      // The abandoned exchange's connection is closed, not left open or pooled.
+      await waitFor(() => stall.closedCount > closedBefore, 4000, "the stalled upstream connection to close");
     });
 
     test("a reset mid-body: the client's body read fails (never a short body presented as complete)", async () => {

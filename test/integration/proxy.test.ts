@@ -244,6 +244,14 @@ routes:
       expect(res.get("content-type")).toBeNull();
     });
 
+    // Known gap, both clients: Bun.serve drops a Content-Length header given with a body that is
+    // still streaming and sends it chunked (seen with a bare Bun.serve and a slow stream), so a
+    // large response reaches the client without its length. The bytes are intact.
+    test.todo("a streamed response keeps the backend's Content-Length", async () => {
+      const r = await rawRequest(gw.port, "GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      expect(parseResponse(r.text).get("content-length")).toBe(String(BIG.byteLength));
+    });
+
     test("x-request-id comes back equal to the one the backend saw, distinct per request", async () => {
       const a = await fetch(gw.url + "/a");
       const b = await fetch(gw.url + "/b");
