@@ -2,8 +2,8 @@
 // latency histogram, and upstream errors by code.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { deadPort, startBackend, type Backend } from "../support/backend.ts";
-import { startKeel, type TestGateway } from "../support/gateway.ts";
+import { deadPort, requestComplete, startBackend, startRawBackend, type Backend } from "../support/backend.ts";
+import { oneRoute, startKeel, type TestGateway } from "../support/gateway.ts";
 import { parseExposition, samplesOf, type Family } from "../observe/parse-exposition.ts";
 
 describe("admin /metrics after traffic", () => {
@@ -58,5 +58,28 @@ routes:
 
   test("nothing in flight once the traffic is done", () => {
     expect(value("keel_requests_in_flight", "keel_requests_in_flight", {})).toBe(0);
+  });
+
+  // Known gap: a backend that resets mid-body fails the client's body stream after the 200 head was
+  // counted, so neither keel_upstream_errors_total nor the status class shows it (the pipeline
+  // records at head time; counting it needs a hook from the body stream).
+  test.todo("a mid-body reset is counted as KEEL_UPSTREAM_RESET_MID_RESPONSE", async () => {
+    const mid = startRawBackend({
+      onData(sofar, sock) {
+        if (!requestComplete(sofar)) return;
+        sock.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+        setTimeout(() => sock.end(), 20);
+      },
+    });
+    const g = startKeel(oneRoute([mid.authority]));
+    try {
+      await (await fetch(g.url + "/x")).arrayBuffer().catch(() => null);
+      const fams = parseExposition(await (await fetch(`${g.adminUrl}/metrics`)).text());
+      const v = samplesOf(fams, "keel_upstream_errors_total").find((x) => x.labels.code === "KEEL_UPSTREAM_RESET_MID_RESPONSE" && x.labels.upstream === "backend");
+      expect(v?.value).toBe(1);
+    } finally {
+      await g.stop();
+      mid.stop();
+    }
   });
 });
