@@ -30,7 +30,8 @@ describe("Bun behaviour relied on", () => {
     const mem = process.memoryUsage();
     expect(mem.rss).toBeGreaterThan(0);
     expect(mem.heapUsed).toBeGreaterThan(0);
-    expect(mem.heapTotal).toBeGreaterThanOrEqual(mem.heapUsed);
+    // Bun's heapTotal can be below heapUsed (seen in a full test run): only its presence is relied on.
+    expect(mem.heapTotal).toBeGreaterThan(0);
   });
 });
 
