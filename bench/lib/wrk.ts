@@ -1,0 +1,96 @@
+// Running wrk (pinned to core 1) and reading the line printed by wrk-report.lua.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BENCH_DIR } from "./peers.ts";
+import { spawnGroup, stopGroup } from "./procs.ts";
+
+export const LUA = join(BENCH_DIR, "wrk-report.lua");
+
+export interface WrkResult {
+  requests: number;
+  seconds: number;
+  /** 2xx-ish responses per second: wrk's status errors (>= 400) do not count. */
+  rps: number;
+  p50: number; // ms
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  errorTotal: number;
+}
+
+export interface WrkRun {
+  connections: number;
+  seconds: number;
+  delayMs?: number; // paced when set
+}
+
+export function wrkCommand(run: WrkRun, url: string): string[] {
+  return ["taskset", "-c", "1", "wrk", "-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "2s", "-s", LUA, url];
+}
+
+export function wrkEnv(run: WrkRun): Record<string, string> {
+  return run.delayMs ? { BENCH_DELAY_MS: String(run.delayMs) } : {};
+}
+
+/** Runs wrk to completion; raw output lands in `log`. While it runs, `during` is called every second. */
+export async function runWrk(run: WrkRun, url: string, log: string, during: () => void = () => {}): Promise<WrkResult> {
+  const child = spawnGroup("wrk", wrkCommand(run, url), { env: { BENCH_DELAY_MS: "", ...wrkEnv(run) }, log });
+  const tick = setInterval(during, 1000);
+  // Bounded: wrk stops itself after -d; the +15 s is only for a wedged wrk.
+  const killer = setTimeout(() => stopGroup(child), (run.seconds + 15) * 1000);
+  await child.proc.exited;
+  clearInterval(tick);
+  clearTimeout(killer);
+  await stopGroup(child);
+  return parse(readFileSync(log, "utf8"), log);
+}
+
+function parse(out: string, log: string): WrkResult {
+  const line = out.split("\n").find((l) => l.startsWith("BENCH "));
+  if (!line) throw new Error(`wrk printed no BENCH line, see ${log}`);
+  const v: Record<string, number> = {};
+  for (const kv of line.slice(6).trim().split(" ")) {
+    const [k, n] = kv.split("=");
+    v[k!] = Number(n);
+  }
+  const errors = { connect: v.connect!, read: v.read!, write: v.write!, status: v.status!, timeout: v.timeout! };
+  const seconds = v.duration_us! / 1e6;
+  const ms = (us: number | undefined) => (us ?? 0) / 1000;
+  return {
+    requests: v.requests!,
+    seconds,
+    rps: (v.requests! - errors.status) / seconds,
+    p50: ms(v.p50),
+    p99: ms(v.p99),
+    p999: ms(v.p999),
+    p9999: ms(v.p9999),
+    max: ms(v.max),
+    errors,
+    errorTotal: Object.values(errors).reduce((a, b) => a + b, 0),
+  };
+}
+
+/** Busy share of each CPU between two /proc/stat snapshots. */
+export type CpuSnap = number[][];
+
+export function cpuSnap(): CpuSnap {
+  return readFileSync("/proc/stat", "utf8")
+    .split("\n")
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => l.split(/\s+/).slice(1).map(Number));
+}
+
+export function cpuBusy(a: CpuSnap, b: CpuSnap): number[] {
+  return b.map((cols, i) => {
+    const d = cols.map((x, j) => x - (a[i]?.[j] ?? 0));
+    const total = d.reduce((s, x) => s + x, 0);
+    const idle = (d[3] ?? 0) + (d[4] ?? 0); // idle + iowait
+    return total > 0 ? 1 - idle / total : 0;
+  });
+}
+
+export function saveJson(file: string, data: unknown): void {
+  writeFileSync(file, JSON.stringify(data, null, 2) + "\n");
+}
