@@ -730,6 +730,47 @@ describe("Http1Client against scripted backends", () => {
     });
   }
 
+  test("upload backpressure: a backend that does not read holds the client's body stream back", async () => {
+    let paused = false;
+    const l = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(sock) {
+          if (!paused) {
+            paused = true;
+            sock.pause(); // stop reading: kernel buffers fill, then the client must wait for drain
+          }
+        },
+      },
+    });
+    try {
+      const c = client();
+      const ep = endpoint(l.port);
+      const total = 200 * 1024 * 1024;
+      let pulled = 0;
+      let lastPull = performance.now();
+      const body = new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          const n = Math.min(64 * 1024, total - pulled);
+          if (n === 0) return ctl.close();
+          pulled += n;
+          lastPull = performance.now();
+          ctl.enqueue(new Uint8Array(n));
+        },
+      });
+      const ac = new AbortController();
+      const pending = c.send(ep, upstream(ep), request(ep, { method: "POST", body, bodyLength: total, signal: ac.signal }));
+      await until(() => pulled > 0 && performance.now() - lastPull > 200, "upload stalls");
+      expect(pulled).toBeLessThan(total / 4);
+      ac.abort();
+      const r = await pending;
+      expect(r.ok).toBe(false);
+    } finally {
+      l.stop(true);
+    }
+  });
+
   test("backpressure: a large response read slowly is not buffered (the backend is held back)", async () => {
     const total = 200 * 1024 * 1024;
     let written = 0;
