@@ -6,7 +6,7 @@ import type { Server } from "bun";
 import type { ErrorCode } from "../errors.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
 import type { UpstreamClient, UpstreamResult } from "../upstream/client.ts";
-import { TIMEOUT_REASON } from "../upstream/abort-reason.ts";
+import { ExchangeWatch, WatchedExchange } from "./exchange-watch.ts";
 import { forwardHeaders, plainIp } from "./forward-headers.ts";
 import type { GatewayRuntime, UpstreamRuntime } from "./gateway-runtime.ts";
 import { problemResponse, type Phase } from "./problem.ts";
@@ -20,6 +20,8 @@ export interface HandlerDeps {
   readonly client: UpstreamClient;
   readonly metrics: GatewayMetrics;
   readonly proto: "http" | "https";
+  /** Watches exchanges for timeouts and departed clients; one per gateway (tests may pass their own). */
+  readonly watch?: ExchangeWatch;
 }
 
 type Handler = (req: Request, server: Server<undefined>) => Response | Promise<Response>;
@@ -38,6 +40,7 @@ interface Exchange {
 
 export function createRequestHandler(deps: HandlerDeps): Handler {
   const { client, metrics, proto } = deps;
+  const watch = deps.watch ?? new ExchangeWatch();
 
   function finish(x: Exchange, res: Response): Response {
     metrics.requestFinished(x.routeIndex, res.status, (performance.now() - x.start) * 1000);
@@ -77,11 +80,10 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     const lengthHeader = req.headers.get("content-length");
     const body = req.body;
 
-    // One controller carries both reasons to stop: the client leaving and the route timeout.
-    const abort = new AbortController();
-    const onClientAbort = () => abort.abort();
-    req.signal.addEventListener("abort", onClientAbort);
-    const timer = setTimeout(() => abort.abort(TIMEOUT_REASON), route.timeoutMs);
+    // The shared watch stops the exchange when the route timeout passes or the client leaves.
+    const now = performance.now();
+    const cancel = new WatchedExchange(req, now, now + route.timeoutMs);
+    watch.add(cancel);
 
     up.balancer.start(ei);
     let result: UpstreamResult;
@@ -92,14 +94,13 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         headers,
         body,
         bodyLength: body === null ? 0 : lengthHeader === null ? -1 : Number(lengthHeader),
-        signal: abort.signal,
+        cancel,
       });
     } finally {
       // Released even when send() throws or rejects (a client bug → 500 KEEL_INTERNAL): a leaked
       // balancer slot would make P2C treat this endpoint as busy for the life of the process.
       up.balancer.finish(ei);
-      clearTimeout(timer);
-      req.signal.removeEventListener("abort", onClientAbort);
+      watch.remove(cancel);
     }
 
     if (!result.ok) {
@@ -111,9 +112,16 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     const r = result.response;
     const out = new Headers();
     const h = r.headers;
-    for (let i = 0; i < h.length; i += 2) out.append(h[i]!, h[i + 1]!);
+    let typed = false;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      if (name === "content-type") typed = true;
+      out.append(name, h[i + 1]!);
+    }
     out.set(idHeader, x.requestId);
-    return finish(x, new Response(r.body, { status: r.status, headers: out }));
+    // Bun.serve labels a byte body without Content-Type "application/octet-stream"; a stream it leaves alone.
+    const payload = typed || !(r.body instanceof Uint8Array) ? r.body : bytesStream(r.body);
+    return finish(x, new Response(payload, { status: r.status, headers: out }));
   }
 
   return function handle(req, server) {
@@ -164,6 +172,15 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     console.error(`keel: internal error in phase ${x.phase} (request ${x.requestId}):`, err);
     return fail(x, "KEEL_INTERNAL", `internal error in phase ${x.phase}; see the gateway log for request ${x.requestId}`);
   }
+}
+
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      c.enqueue(bytes);
+      c.close();
+    },
+  });
 }
 
 function stripPrefix(path: string, prefix: string): string {

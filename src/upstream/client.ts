@@ -3,6 +3,7 @@
 
 import type { Failure } from "../errors.ts";
 import type { EndpointPlan, UpstreamPlan } from "../config/plan.ts";
+import type { UpstreamCancel } from "./cancel.ts";
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -18,8 +19,8 @@ export interface UpstreamRequest {
   readonly body: ReadableStream<Uint8Array> | null;
   /** Known body length, or -1 when unknown (then sent chunked). */
   readonly bodyLength: number;
-  /** Aborts the exchange (client left, or the route timeout fired). */
-  readonly signal: AbortSignal;
+  /** Stops the exchange (client left, or the route timeout fired); see cancel.ts. */
+  readonly cancel: UpstreamCancel;
 }
 
 export interface UpstreamResponse {
@@ -27,10 +28,12 @@ export interface UpstreamResponse {
   /** Flat like UpstreamRequest.headers, names lower-case, hop-by-hop fields removed. */
   readonly headers: string[];
   /**
-   * null when the response has no body (HEAD, 204, 304). The stream errors with a Failure-shaped
-   * reason (code KEEL_UPSTREAM_RESET_MID_RESPONSE) when the upstream closes mid-body.
+   * null when the response has no body (HEAD, 204, 304); the bytes themselves when the whole body
+   * arrived with the head (Bun.serve sends bytes far cheaper than any stream); else a stream, which
+   * errors with a Failure-shaped reason (code KEEL_UPSTREAM_RESET_MID_RESPONSE) when the upstream
+   * closes mid-body.
    */
-  readonly body: ReadableStream<Uint8Array> | null;
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
   /** Declared body length, or -1 when unknown. */
   readonly bodyLength: number;
 }

@@ -5,7 +5,6 @@ import { failure, type ErrorCode } from "../errors.ts";
 import type { EndpointPlan, UpstreamPlan } from "../config/plan.ts";
 import { connectionTokens, isHopByHop } from "../normalize/hop-by-hop.ts";
 import type { UpstreamClient, UpstreamRequest, UpstreamResult } from "./client.ts";
-import { abortCode } from "./abort-reason.ts";
 
 export class FetchClient implements UpstreamClient {
   async send(endpoint: EndpointPlan, _upstream: UpstreamPlan, req: UpstreamRequest): Promise<UpstreamResult> {
@@ -13,13 +12,19 @@ export class FetchClient implements UpstreamClient {
     const h = req.headers;
     for (let i = 0; i < h.length; i += 2) headers.append(h[i]!, h[i + 1]!);
     if (req.body !== null && req.bodyLength >= 0) headers.set("content-length", String(req.bodyLength));
+    if (req.cancel.reason !== null) {
+      return { ok: false, failure: failure(req.cancel.reason, `${endpoint.url}: request cancelled before it was sent`) };
+    }
+    // fetch needs a signal: this fallback client pays for an AbortController per request.
+    const controller = new AbortController();
+    req.cancel.listener = { onCancel: () => controller.abort() };
     let res: Response;
     try {
       res = await fetch(`http://${endpoint.authority}${req.target}`, {
         method: req.method,
         headers,
         body: req.body,
-        signal: req.signal,
+        signal: controller.signal,
         redirect: "manual",
         decompress: false,
         timeout: false,
@@ -27,9 +32,11 @@ export class FetchClient implements UpstreamClient {
         duplex: "half",
       } as RequestInit);
     } catch (err) {
-      const code = req.signal.aborted ? abortCode(req.signal) : fetchErrorCode(err);
+      req.cancel.listener = null;
+      const code = req.cancel.reason ?? fetchErrorCode(err);
       return { ok: false, failure: failure(code, `${endpoint.url}: ${describe(err)}`) };
     }
+    req.cancel.listener = null;
     const out: string[] = [];
     const named = connectionTokens(res.headers.get("connection"));
     for (const [name, value] of res.headers) {

@@ -5,7 +5,7 @@ import { failure } from "../../errors.ts";
 import type { EndpointPlan, UpstreamPlan } from "../../config/plan.ts";
 import type { UpstreamClient, UpstreamRequest, UpstreamResult } from "../client.ts";
 import { encodeHead } from "./connection.ts";
-import { Exchange, abortCode } from "./exchange.ts";
+import { Exchange } from "./exchange.ts";
 import { EndpointPool, type PoolOwner } from "./pool.ts";
 
 export { UpstreamBodyError } from "./exchange.ts";
@@ -27,9 +27,9 @@ export class Http1Client implements UpstreamClient, PoolOwner {
 
   send(endpoint: EndpointPlan, upstream: UpstreamPlan, req: UpstreamRequest): Promise<UpstreamResult> {
     try {
-      const signal = req.signal;
-      if (signal.aborted) {
-        return Promise.resolve({ ok: false, failure: failure(abortCode(signal), `${endpoint.url}: request aborted before it was sent`) });
+      const cancelled = req.cancel.reason;
+      if (cancelled !== null) {
+        return Promise.resolve({ ok: false, failure: failure(cancelled, `${endpoint.url}: request cancelled before it was sent`) });
       }
       let pool = this.byPlan.get(endpoint);
       if (pool === undefined) pool = this.poolFor(endpoint, upstream);
@@ -44,7 +44,7 @@ export class Http1Client implements UpstreamClient, PoolOwner {
         return Promise.resolve({ ok: false, failure: failure("KEEL_INTERNAL", `${endpoint.url}: refusing to send a request with CR, LF or NUL in a header field, or whitespace in the method or target`) });
       }
       const ex = new Exchange(pool, req, head);
-      signal.addEventListener("abort", ex);
+      req.cancel.listener = ex;
       pool.dispatch(ex);
       return ex.promise;
     } catch (err) {

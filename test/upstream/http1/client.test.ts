@@ -1,7 +1,8 @@
+import { UpstreamCancel } from "../../../src/upstream/cancel.ts";
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { Http1Client } from "../../../src/upstream/http1/client.ts";
 import { serializeHead } from "../../../src/upstream/http1/connection.ts";
-import { RawServer, drainError, endpoint, ok, pattern, patternStream, request, sha256, text, until, upstream } from "./helpers.ts";
+import { RawServer, drainError, endpoint, ok, pattern, patternStream, request, sha256, streamOf, text, until, upstream } from "./helpers.ts";
 
 const clients: Http1Client[] = [];
 const raws: RawServer[] = [];
@@ -414,10 +415,10 @@ describe("Http1Client against scripted backends", () => {
     const s = raw(() => {}); // never answers
     const c = client();
     const ep = endpoint(s.port);
-    const ac = new AbortController();
-    const pending = c.send(ep, upstream(ep), request(ep, { signal: ac.signal }));
+    const ac = new UpstreamCancel();
+    const pending = c.send(ep, upstream(ep), request(ep, { cancel: ac }));
     await until(() => s.conns.length === 1 && s.conns[0]!.requests === 1, "request at the backend");
-    ac.abort();
+    ac.cancel("KEEL_CLIENT_CLOSED");
     const r = await pending;
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.failure.code).toBe("KEEL_CLIENT_CLOSED");
@@ -425,20 +426,20 @@ describe("Http1Client against scripted backends", () => {
     expect(c.activeConnections()).toBe(0);
   });
 
-  test("abort with a timeout reason → KEEL_UPSTREAM_TIMEOUT", async () => {
+  test("cancel with the timeout code → KEEL_UPSTREAM_TIMEOUT", async () => {
     const s = raw(() => {});
     const c = client();
     const ep = endpoint(s.port);
-    const ac = new AbortController();
-    const pending = c.send(ep, upstream(ep), request(ep, { signal: ac.signal }));
+    const ac = new UpstreamCancel();
+    const pending = c.send(ep, upstream(ep), request(ep, { cancel: ac }));
     await until(() => s.conns[0]?.requests === 1, "request at the backend");
-    ac.abort(new DOMException("route timeout", "TimeoutError"));
+    ac.cancel("KEEL_UPSTREAM_TIMEOUT");
     const r = await pending;
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.failure.code).toBe("KEEL_UPSTREAM_TIMEOUT");
-    const ac2 = new AbortController();
-    ac2.abort({ code: "KEEL_UPSTREAM_TIMEOUT" });
-    const r2 = await c.send(ep, upstream(ep), request(ep, { signal: ac2.signal }));
+    const ac2 = new UpstreamCancel();
+    ac2.cancel("KEEL_UPSTREAM_TIMEOUT");
+    const r2 = await c.send(ep, upstream(ep), request(ep, { cancel: ac2 }));
     if (!r2.ok) expect(r2.failure.code).toBe("KEEL_UPSTREAM_TIMEOUT");
     else throw new Error("expected a failure");
   });
@@ -447,12 +448,12 @@ describe("Http1Client against scripted backends", () => {
     const s = raw((conn) => conn.socket.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst"));
     const c = client();
     const ep = endpoint(s.port);
-    const ac = new AbortController();
-    const res = ok(await c.send(ep, upstream(ep), request(ep, { signal: ac.signal })));
-    const reader = res.body!.getReader();
+    const ac = new UpstreamCancel();
+    const res = ok(await c.send(ep, upstream(ep), request(ep, { cancel: ac })));
+    const reader = streamOf(res.body).getReader();
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toBe("first");
-    ac.abort();
+    ac.cancel("KEEL_CLIENT_CLOSED");
     const err = await reader.read().then(
       () => null,
       (e) => e as { code?: string },
@@ -466,18 +467,18 @@ describe("Http1Client against scripted backends", () => {
     const c = client();
     const ep = endpoint(s.port);
     const res = ok(await c.send(ep, upstream(ep), request(ep)));
-    await res.body!.cancel("client left");
+    await streamOf(res.body).cancel("client left");
     await until(() => s.conns[0]!.closed, "backend socket closed");
     expect(c.idleConnections()).toBe(0);
     expect(c.activeConnections()).toBe(0);
   });
 
-  test("an already aborted signal fails at once without connecting", async () => {
+  test("an exchange cancelled before it is sent fails at once without connecting", async () => {
     const c = client();
     const ep = endpoint(1);
-    const ac = new AbortController();
-    ac.abort();
-    const r = await c.send(ep, upstream(ep), request(ep, { signal: ac.signal }));
+    const ac = new UpstreamCancel();
+    ac.cancel("KEEL_CLIENT_CLOSED");
+    const r = await c.send(ep, upstream(ep), request(ep, { cancel: ac }));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.failure.code).toBe("KEEL_CLIENT_CLOSED");
     expect(c.connectionsOpened).toBe(0);
@@ -680,10 +681,10 @@ describe("Http1Client against scripted backends", () => {
       await fill();
       const c = client();
       const ep = endpoint(port);
-      const ac = new AbortController();
-      const pending = c.send(ep, upstream(ep, { connectTimeoutMs: 60_000 }), request(ep, { signal: ac.signal }));
+      const ac = new UpstreamCancel();
+      const pending = c.send(ep, upstream(ep, { connectTimeoutMs: 60_000 }), request(ep, { cancel: ac }));
       await Bun.sleep(20);
-      ac.abort();
+      ac.cancel("KEEL_CLIENT_CLOSED");
       const r = await pending;
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.failure.code).toBe("KEEL_CLIENT_CLOSED");
@@ -759,11 +760,11 @@ describe("Http1Client against scripted backends", () => {
           ctl.enqueue(new Uint8Array(n));
         },
       });
-      const ac = new AbortController();
-      const pending = c.send(ep, upstream(ep), request(ep, { method: "POST", body, bodyLength: total, signal: ac.signal }));
+      const ac = new UpstreamCancel();
+      const pending = c.send(ep, upstream(ep), request(ep, { method: "POST", body, bodyLength: total, cancel: ac }));
       await until(() => pulled > 0 && performance.now() - lastPull > 200, "upload stalls");
       expect(pulled).toBeLessThan(total / 4);
-      ac.abort();
+      ac.cancel("KEEL_CLIENT_CLOSED");
       const r = await pending;
       expect(r.ok).toBe(false);
     } finally {
@@ -808,7 +809,7 @@ describe("Http1Client against scripted backends", () => {
       const c = client();
       const ep = endpoint(l.port);
       const res = ok(await c.send(ep, upstream(ep), request(ep)));
-      const reader = res.body!.getReader();
+      const reader = streamOf(res.body).getReader();
       await reader.read(); // read one chunk, then stop reading
       // Wait until the backend can write no more (no progress for a while).
       await until(() => written > 0 && performance.now() - lastWrite > 200, "backend stalls");

@@ -1,6 +1,7 @@
 // Test backends for the HTTP/1.1 client: scripted raw TCP servers (to lie, stall, reset) and plan
 // objects built by hand.
 
+import { UpstreamCancel } from "../../../src/upstream/cancel.ts";
 import type { Socket, TCPSocketListener } from "bun";
 import type { EndpointPlan, UpstreamPlan } from "../../../src/config/plan.ts";
 import type { UpstreamRequest, UpstreamResult } from "../../../src/upstream/client.ts";
@@ -20,7 +21,7 @@ export function request(ep: EndpointPlan, over: Partial<UpstreamRequest> = {}): 
     headers: ["host", ep.authority],
     body: null,
     bodyLength: -1,
-    signal: new AbortController().signal,
+    cancel: new UpstreamCancel(),
     ...over,
   };
 }
@@ -30,13 +31,14 @@ export function ok(r: UpstreamResult) {
   return r.response;
 }
 
-export async function text(body: ReadableStream<Uint8Array> | null): Promise<string> {
+export async function text(body: ReadableStream<Uint8Array> | Uint8Array | null): Promise<string> {
   if (body === null) return "";
   return await new Response(body).text();
 }
 
 /** Read a stream to its end; resolves with the error it failed with, or null. */
-export async function drainError(body: ReadableStream<Uint8Array>): Promise<unknown> {
+export async function drainError(body: ReadableStream<Uint8Array> | Uint8Array): Promise<unknown> {
+  if (body instanceof Uint8Array) return null;
   const reader = body.getReader();
   try {
     for (;;) {
@@ -169,4 +171,10 @@ export function patternStream(total: number, chunk = 64 * 1024): ReadableStream<
 
 export function sha256(data: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+}
+
+/** The body as a stream; fails the test when the client handed over bytes or nothing. */
+export function streamOf(body: ReadableStream<Uint8Array> | Uint8Array | null): ReadableStream<Uint8Array> {
+  if (body === null || body instanceof Uint8Array) throw new Error("expected a streamed body");
+  return body;
 }
