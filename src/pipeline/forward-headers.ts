@@ -23,13 +23,21 @@ export interface ForwardFacts {
   readonly requestId: string;
 }
 
+/** Bun's Headers.toJSON(): lower-case names; repeated fields joined, set-cookie kept as a list. */
+type HeaderRecord = Record<string, string | string[]>;
+
 export function forwardHeaders(incoming: Headers, f: ForwardFacts): string[] {
   const out: string[] = ["host", f.authority];
-  const named = connectionTokens(incoming.get("connection"));
-  for (const [name, value] of incoming) {
+  // toJSON is about twice as fast as iterating the Headers (measured in a Bun.serve handler).
+  const fields = (incoming as unknown as { toJSON(): HeaderRecord }).toJSON();
+  const connection = fields["connection"];
+  const named = connectionTokens(typeof connection === "string" ? connection : null);
+  for (const name in fields) {
     if (OWNED.has(name) || isHopByHop(name) || name === f.requestIdHeader) continue;
     if (named.length > 0 && named.includes(name)) continue;
-    out.push(name, value);
+    const value = fields[name]!;
+    if (typeof value === "string") out.push(name, value);
+    else for (const v of value) out.push(name, v);
   }
   out.push(
     "x-forwarded-for", f.clientIp,
@@ -51,8 +59,15 @@ function forwardedValue(f: ForwardFacts): string {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+// Most traffic carries one Host value: remember the last answer.
+let lastHost = "";
+let lastQuoted = "";
+
 function quoteIfNeeded(s: string): string {
-  return TOKEN.test(s) ? s : `"${s.replace(/["\\]/g, "\\$&")}"`;
+  if (s === lastHost) return lastQuoted;
+  lastHost = s;
+  lastQuoted = TOKEN.test(s) ? s : `"${s.replace(/["\\]/g, "\\$&")}"`;
+  return lastQuoted;
 }
 
 /** IPv4-mapped IPv6 ("::ffff:127.0.0.1") is reported as the IPv4 address. */

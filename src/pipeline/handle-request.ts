@@ -59,69 +59,73 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     return finish(x, res);
   }
 
+  /** The upstream and respond phases; a throw anywhere in them becomes a 500 here. */
   async function forward(x: Exchange, server: Server<undefined>, path: string, query: string): Promise<Response> {
-    const req = x.req;
-    const route = x.route!;
-    const up = x.upstream!;
-    x.phase = "upstream";
-    const ei = up.balancer.pick();
-    const endpoint = up.plan.endpoints[ei]!;
-    const idHeader = x.rt.plan.requestId.header;
-    const originalHost = req.headers.get("host") ?? "";
-    const headers = forwardHeaders(req.headers, {
-      authority: endpoint.authority,
-      clientIp: plainIp(server.requestIP(req)?.address),
-      proto,
-      originalHost,
-      requestIdHeader: idHeader,
-      requestId: x.requestId,
-    });
-    const target = (route.stripPrefix !== null ? stripPrefix(path, route.stripPrefix) : path) + query;
-    const lengthHeader = req.headers.get("content-length");
-    const body = req.body;
-
-    // The shared watch stops the exchange when the route timeout passes or the client leaves.
-    const now = performance.now();
-    const cancel = new WatchedExchange(req, now, now + route.timeoutMs);
-    watch.add(cancel);
-
-    up.balancer.start(ei);
-    let result: UpstreamResult;
     try {
-      result = await client.send(endpoint, up.plan, {
-        method: req.method,
-        target,
-        headers,
-        body,
-        bodyLength: body === null ? 0 : lengthHeader === null ? -1 : Number(lengthHeader),
-        cancel,
+      const req = x.req;
+      const route = x.route!;
+      const up = x.upstream!;
+      x.phase = "upstream";
+      const ei = up.balancer.pick();
+      const endpoint = up.plan.endpoints[ei]!;
+      const idHeader = x.rt.plan.requestId.header;
+      const originalHost = req.headers.get("host") ?? "";
+      const headers = forwardHeaders(req.headers, {
+        authority: endpoint.authority,
+        clientIp: plainIp(server.requestIP(req)?.address),
+        proto,
+        originalHost,
+        requestIdHeader: idHeader,
+        requestId: x.requestId,
       });
-    } finally {
-      // Released even when send() throws or rejects (a client bug → 500 KEEL_INTERNAL): a leaked
-      // balancer slot would make P2C treat this endpoint as busy for the life of the process.
-      up.balancer.finish(ei);
-      watch.remove(cancel);
-    }
+      const target = (route.stripPrefix !== null ? stripPrefix(path, route.stripPrefix) : path) + query;
+      const lengthHeader = req.headers.get("content-length");
+      const body = req.body;
 
-    if (!result.ok) {
-      const f = result.failure;
-      const detail = f.code === "KEEL_UPSTREAM_TIMEOUT" ? `${f.detail} (route timeout ${route.timeoutMs} ms)` : f.detail;
-      return fail(x, f.code, detail);
+      // The shared watch stops the exchange when the route timeout passes or the client leaves.
+      const cancel = new WatchedExchange(req, x.start, x.start + route.timeoutMs);
+      watch.add(cancel);
+
+      up.balancer.start(ei);
+      let result: UpstreamResult;
+      try {
+        result = await client.send(endpoint, up.plan, {
+          method: req.method,
+          target,
+          headers,
+          body,
+          bodyLength: body === null ? 0 : lengthHeader === null ? -1 : Number(lengthHeader),
+          cancel,
+        });
+      } finally {
+        // Released even when send() throws or rejects (a client bug → 500 KEEL_INTERNAL): a leaked
+        // balancer slot would make P2C treat this endpoint as busy for the life of the process.
+        up.balancer.finish(ei);
+        watch.remove(cancel);
+      }
+
+      if (!result.ok) {
+        const f = result.failure;
+        const detail = f.code === "KEEL_UPSTREAM_TIMEOUT" ? `${f.detail} (route timeout ${route.timeoutMs} ms)` : f.detail;
+        return fail(x, f.code, detail);
+      }
+      x.phase = "respond";
+      const r = result.response;
+      const out = new Headers();
+      const h = r.headers;
+      let typed = false;
+      for (let i = 0; i < h.length; i += 2) {
+        const name = h[i]!;
+        if (name === "content-type") typed = true;
+        out.append(name, h[i + 1]!);
+      }
+      out.set(idHeader, x.requestId);
+      // Bun.serve labels a byte body without Content-Type "application/octet-stream"; a stream it leaves alone.
+      const payload = typed || !(r.body instanceof Uint8Array) ? r.body : bytesStream(r.body);
+      return finish(x, new Response(payload, { status: r.status, headers: out }));
+    } catch (err) {
+      return internal(x, err);
     }
-    x.phase = "respond";
-    const r = result.response;
-    const out = new Headers();
-    const h = r.headers;
-    let typed = false;
-    for (let i = 0; i < h.length; i += 2) {
-      const name = h[i]!;
-      if (name === "content-type") typed = true;
-      out.append(name, h[i + 1]!);
-    }
-    out.set(idHeader, x.requestId);
-    // Bun.serve labels a byte body without Content-Type "application/octet-stream"; a stream it leaves alone.
-    const payload = typed || !(r.body instanceof Uint8Array) ? r.body : bytesStream(r.body);
-    return finish(x, new Response(payload, { status: r.status, headers: out }));
   }
 
   return function handle(req, server) {
@@ -162,7 +166,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       x.route = m.route;
       x.routeIndex = m.route.index;
       x.upstream = rt.upstreamOfRoute[m.route.index]!;
-      return forward(x, server, target.path, target.query).catch((err) => internal(x, err));
+      return forward(x, server, target.path, target.query);
     } catch (err) {
       return internal(x, err);
     }
