@@ -1,6 +1,7 @@
 // Test backends for the HTTP/1.1 client: scripted raw TCP servers (to lie, stall, reset) and plan
 // objects built by hand.
 
+import type { ResponseSink } from "../../../src/upstream/http1/response-parser.ts";
 import { UpstreamCancel } from "../../../src/upstream/cancel.ts";
 import type { Socket, TCPSocketListener } from "bun";
 import type { EndpointPlan, UpstreamPlan } from "../../../src/config/plan.ts";
@@ -177,4 +178,16 @@ export function sha256(data: Uint8Array): string {
 export function streamOf(body: ReadableStream<Uint8Array> | Uint8Array | null): ReadableStream<Uint8Array> {
   if (body === null || body instanceof Uint8Array) throw new Error("expected a streamed body");
   return body;
+}
+
+/** A parser sink that keeps what it is given (copied: body views are valid only during the call). */
+export class Collector implements ResponseSink {
+  heads = 0;
+  body: Uint8Array[] = [];
+  onHead(): void {
+    this.heads++;
+  }
+  onBody(chunk: Uint8Array): void {
+    this.body.push(chunk.slice());
+  }
 }

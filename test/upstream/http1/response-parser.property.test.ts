@@ -3,18 +3,9 @@
 
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { FEED_DONE, FEED_ERROR, FEED_MORE, ResponseParser, type ResponseSink } from "../../../src/upstream/http1/response-parser.ts";
+import { FEED_DONE, FEED_ERROR, FEED_MORE, ResponseParser } from "../../../src/upstream/http1/response-parser.ts";
+import { Collector } from "./helpers.ts";
 
-class Sink implements ResponseSink {
-  heads = 0;
-  parts: Uint8Array[] = [];
-  onHead(): void {
-    this.heads++;
-  }
-  onBody(chunk: Uint8Array): void {
-    this.parts.push(chunk.slice());
-  }
-}
 
 const token = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/).filter((n) => !["content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection", "proxy-authenticate", "proxy-authorization"].includes(n));
 const fieldValue = fc.stringMatching(/^[!-~]([ -~]{0,30}[!-~])?$/);
@@ -70,8 +61,8 @@ const message = fc
     return { wire: new Uint8Array(Buffer.concat(parts)), status: m.status, headers, body: m.body };
   });
 
-function parse(wire: Uint8Array, cuts: number[]): { rc: number; sink: Sink; p: ResponseParser } {
-  const sink = new Sink();
+function parse(wire: Uint8Array, cuts: number[]): { rc: number; sink: Collector; p: ResponseParser } {
+  const sink = new Collector();
   const p = new ResponseParser(sink);
   p.reset(false);
   const bounds = [0, ...[...new Set(cuts)].filter((c) => c > 0 && c < wire.length).sort((a, b) => a - b), wire.length];
@@ -91,7 +82,7 @@ describe("ResponseParser properties", () => {
         expect(sink.heads).toBe(1);
         expect(p.status).toBe(m.status);
         expect(p.headers).toEqual(m.headers);
-        expect(Buffer.concat(sink.parts).equals(Buffer.from(m.body))).toBe(true);
+        expect(Buffer.concat(sink.body).equals(Buffer.from(m.body))).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -114,7 +105,7 @@ describe("ResponseParser properties", () => {
   test("arbitrary bytes never throw", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), fc.boolean(), (bytes, head) => {
-        const p = new ResponseParser(new Sink());
+        const p = new ResponseParser(new Collector());
         p.reset(head);
         const prefixed = new Uint8Array(Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\n"), bytes]));
         for (const input of [bytes, prefixed]) {

@@ -10,8 +10,8 @@ import {
   MAX_HEAD_BYTES,
   ResponseParser,
   parseContentLength,
-  type ResponseSink,
 } from "../../../src/upstream/http1/response-parser.ts";
+import { Collector } from "./helpers.ts";
 
 interface Outcome {
   result: "done" | "more" | "error";
@@ -27,16 +27,6 @@ interface Outcome {
   heads: number;
 }
 
-class Collector implements ResponseSink {
-  heads = 0;
-  body: Uint8Array[] = [];
-  onHead(): void {
-    this.heads++;
-  }
-  onBody(chunk: Uint8Array): void {
-    this.body.push(chunk.slice()); // copy: views are only valid while their chunk is
-  }
-}
 
 const enc = new TextEncoder();
 const latin1 = (u: Uint8Array) => Buffer.from(u).toString("latin1");
