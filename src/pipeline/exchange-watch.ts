@@ -7,9 +7,15 @@
 // allocation, and a tick walks only what is in flight. The interval runs only while the list is
 // non-empty and never keeps the process alive.
 
+import type { ErrorCode } from "../errors.ts";
 import { UpstreamCancel } from "../upstream/cancel.ts";
 
 export const WATCH_TICK_MS = 5;
+
+/** Where a body failure after the head is counted (the gateway's metrics, by upstream). */
+export interface BodyFailureSink {
+  upstreamError(upstreamIndex: number, code: ErrorCode): void;
+}
 
 export class WatchedExchange extends UpstreamCancel {
   prev: WatchedExchange | null = null;
@@ -22,8 +28,14 @@ export class WatchedExchange extends UpstreamCancel {
     readonly startedAt: number,
     /** performance.now() time at which the exchange times out. */
     readonly deadline: number,
+    private readonly sink: BodyFailureSink | null = null,
+    private readonly upstreamIndex = -1,
   ) {
     super();
+  }
+
+  override bodyFailed(code: ErrorCode): void {
+    this.sink?.upstreamError(this.upstreamIndex, code);
   }
 }
 

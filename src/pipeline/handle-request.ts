@@ -83,7 +83,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       const body = req.body;
 
       // The shared watch stops the exchange when the route timeout passes or the client leaves.
-      const cancel = new WatchedExchange(req, x.start, x.start + route.timeoutMs);
+      const cancel = new WatchedExchange(req, x.start, x.start + route.timeoutMs, metrics, up.index);
       watch.add(cancel);
 
       up.balancer.start(ei);

@@ -2,6 +2,8 @@
 // timer per request cost ~10% of proxy throughput (bench, 2026-11-29); one plain object per
 // request, watched by one shared interval (src/pipeline/exchange-watch.ts), does the same job.
 
+import type { ErrorCode } from "../errors.ts";
+
 export type CancelCode = "KEEL_UPSTREAM_TIMEOUT" | "KEEL_CLIENT_CLOSED";
 
 export interface CancelListener {
@@ -13,6 +15,12 @@ export class UpstreamCancel {
   reason: CancelCode | null = null;
   /** The client registers itself while the exchange runs; told at most once. */
   listener: CancelListener | null = null;
+
+  /**
+   * The client reports here that the response body failed after its head was handed over (the
+   * caller can no longer answer with a problem document, but it can count the error).
+   */
+  bodyFailed(_code: ErrorCode): void {}
 
   cancel(code: CancelCode): void {
     if (this.reason !== null) return;

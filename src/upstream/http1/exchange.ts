@@ -87,6 +87,7 @@ export class Exchange implements CancelListener {
     if (phase === PH_HEAD) {
       this.resolve({ ok: false, failure: { code, detail: `${this.owner.label}: ${detail}` } });
     } else {
+      if (code !== "KEEL_CLIENT_CLOSED") this.req.cancel.bodyFailed(code);
       try {
         this.controller!.error(new UpstreamBodyError(code, `${this.owner.label}: ${detail}`));
       } catch {
