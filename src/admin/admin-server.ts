@@ -2,7 +2,8 @@
 // pipeline, so a saturated or misrouted gateway can still be probed and scraped.
 
 import type { Server } from "bun";
-import { ERRORS, type ErrorCode } from "../errors.ts";
+import type { ErrorCode } from "../errors.ts";
+import { problemResponse, type ProblemContext } from "../pipeline/problem.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusExposition } from "../observe/prometheus.ts";
 
@@ -29,13 +30,10 @@ function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 }
 
+const ADMIN_CONTEXT: ProblemContext = { requestId: null, requestIdHeader: null, route: null, upstream: null, phase: "admin" };
+
 function problem(code: ErrorCode, detail: string): Response {
-  const spec = ERRORS[code];
-  const body = { type: `urn:keel:error:${code}`, title: spec.title, status: spec.status, detail, code };
-  return new Response(JSON.stringify(body), {
-    status: spec.status,
-    headers: { "content-type": "application/problem+json", "cache-control": "no-store" },
-  });
+  return problemResponse(code, detail, ADMIN_CONTEXT);
 }
 
 /** Path of an absolute request URL, without query ("http://h:1/a?b" → "/a"). */

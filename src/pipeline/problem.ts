@@ -3,11 +3,12 @@
 
 import { ERRORS, type ErrorCode } from "../errors.ts";
 
-export type Phase = "accept" | "normalize" | "route" | "admit" | "upstream" | "respond" | "internal";
+export type Phase = "accept" | "normalize" | "route" | "admit" | "upstream" | "respond" | "internal" | "admin";
 
 export interface ProblemContext {
-  readonly requestId: string;
-  readonly requestIdHeader: string;
+  /** null outside the request path (the admin listener has no request ids). */
+  readonly requestId: string | null;
+  readonly requestIdHeader: string | null;
   readonly route: string | null;
   readonly upstream: string | null;
   readonly phase: Phase;
@@ -30,12 +31,7 @@ export function problemBody(code: ErrorCode, detail: string, ctx: ProblemContext
 
 export function problemResponse(code: ErrorCode, detail: string, ctx: ProblemContext): Response {
   const status = ERRORS[code].status;
-  return new Response(JSON.stringify(problemBody(code, detail, ctx)), {
-    status,
-    headers: {
-      "content-type": "application/problem+json",
-      "cache-control": "no-store",
-      [ctx.requestIdHeader]: ctx.requestId,
-    },
-  });
+  const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store" };
+  if (ctx.requestIdHeader !== null && ctx.requestId !== null) headers[ctx.requestIdHeader] = ctx.requestId;
+  return new Response(JSON.stringify(problemBody(code, detail, ctx)), { status, headers });
 }

@@ -48,8 +48,8 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     error(err) {
       console.error("keel: unhandled server error:", err);
       return problemResponse("KEEL_INTERNAL", "unhandled error in the listener", {
-        requestId: "",
-        requestIdHeader: plan.requestId.header,
+        requestId: null,
+        requestIdHeader: null,
         route: null,
         upstream: null,
         phase: "internal",

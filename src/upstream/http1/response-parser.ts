@@ -2,6 +2,7 @@
 // It finds the head, skips interim 1xx responses, decides the body framing (§6.3) and cuts the
 // body into views of the input chunks (no copies). No Bun imports: unit-testable byte by byte.
 
+import { isHopByHop } from "../../normalize/hop-by-hop.ts";
 import type { ErrorCode } from "../../errors.ts";
 
 /** feed()/eof() results. */
@@ -353,16 +354,9 @@ export class ResponseParser {
             else if (t !== "") (named ??= []).push(t);
           }
           break;
-        case "keep-alive":
-        case "te":
-        case "trailer":
-        case "upgrade":
-        case "proxy-connection":
-        case "proxy-authenticate":
-        case "proxy-authorization":
-          break;
         default:
-          headers.push(name, value);
+          // The other hop-by-hop fields (RFC 9110 §7.6.1) end here; one list serves both legs.
+          if (!isHopByHop(name)) headers.push(name, value);
       }
     }
     if (interim) return 0; // 100, 102, 103...: wait for the final response
