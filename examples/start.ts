@@ -18,7 +18,16 @@ if (!loaded.ok) {
   backends.stop();
   process.exit(1);
 }
-const gw = startGateway(loaded.plan);
+let gw: ReturnType<typeof startGateway>;
+try {
+  gw = startGateway(loaded.plan);
+} catch (err) {
+  const e = err as { code?: string; message?: string };
+  console.error(`keel: cannot start: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ""}`);
+  console.error("Another program holds the port? Choose others: KEEL_PORT=8081 KEEL_ADMIN_PORT=9902 npm start");
+  backends.stop();
+  process.exit(1);
+}
 console.log(`Keel is running on ${file} with demo backends on ports ${Object.values(backends.ports).join(", ")}.
 
 Try:
