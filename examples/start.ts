@@ -1,7 +1,7 @@
 // `npm start`: demo backends on free ports, then Keel on examples/keel.yaml pointing at them.
 
 import { formatConfigError, loadConfigFile } from "../src/config/load.ts";
-import { startGateway } from "../src/server/gateway-server.ts";
+import { startFailureMessage, startGateway } from "../src/server/gateway-server.ts";
 import { startDemoBackends } from "./demo-backends.ts";
 
 const backends = startDemoBackends();
@@ -22,8 +22,7 @@ let gw: ReturnType<typeof startGateway>;
 try {
   gw = startGateway(loaded.plan);
 } catch (err) {
-  const e = err as { code?: string; message?: string };
-  console.error(`keel: cannot start: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ""}`);
+  console.error(startFailureMessage(err));
   console.error("Another program holds the port? Choose others: KEEL_PORT=8081 KEEL_ADMIN_PORT=9902 npm start");
   backends.stop();
   process.exit(1);

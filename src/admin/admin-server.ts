@@ -4,6 +4,7 @@
 import type { Server } from "bun";
 import type { ErrorCode } from "../errors.ts";
 import { problemResponse, type ProblemContext } from "../pipeline/problem.ts";
+import { splitTarget } from "../pipeline/request-target.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusExposition } from "../observe/prometheus.ts";
 
@@ -36,19 +37,11 @@ function problem(code: ErrorCode, detail: string): Response {
   return problemResponse(code, detail, ADMIN_CONTEXT);
 }
 
-/** Path of an absolute request URL, without query ("http://h:1/a?b" → "/a"). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const q = url.indexOf("?", start);
-  return q < 0 ? url.slice(start) : url.slice(start, q);
-}
-
 export function startAdminServer(opts: AdminServerOptions): AdminServer {
   const exposition = new PrometheusExposition(opts.metrics);
 
   const handle = (req: Request): Response => {
-    const path = pathOf(req.url);
+    const path = splitTarget(req.url)?.path ?? "/";
     if (req.method === "GET" || req.method === "HEAD") {
       if (path === "/healthz") return json(200, { status: "ok" });
       if (path === "/readyz") return opts.isReady() ? json(200, { status: "ready" }) : json(503, { status: "not ready" });

@@ -4,7 +4,7 @@
 import { formatConfigError, loadConfigFile } from "../config/load.ts";
 import { summarizePlan } from "../config/summary.ts";
 import { Router } from "../router/router.ts";
-import { startGateway, type Gateway } from "../server/gateway-server.ts";
+import { startFailureMessage, startGateway, type Gateway } from "../server/gateway-server.ts";
 import { FetchClient } from "../upstream/fetch-client.ts";
 
 const USAGE = `usage: keel run FILE     start the gateway on a config file
@@ -37,10 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     gw = startGateway(loaded.plan, { client });
   } catch (err) {
-    // A listener that cannot bind (port in use, address not local) is an operator error: one
-    // clear line and exit 1, not a stack trace.
-    const e = err as { code?: string; message?: string };
-    console.error(`keel: cannot start: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ""}`);
+    console.error(startFailureMessage(err));
     return 1;
   }
   console.log(`keel: proxy listening on ${gw.url}`);

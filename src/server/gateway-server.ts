@@ -95,6 +95,12 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   };
 }
 
+/** One line for a listener that cannot start (port in use, address not local): an operator error, not a stack trace. */
+export function startFailureMessage(err: unknown): string {
+  const e = err as { code?: string; message?: string } | null;
+  return `keel: cannot start: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ""}`;
+}
+
 function displayHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;

@@ -480,7 +480,7 @@ export class ResponseParser {
         case S_CHUNK_EXT:
           // Extensions are ignored; only their bytes are checked.
           if (b === 13) st = S_CHUNK_SIZE_LF;
-          else if ((b < 0x20 && b !== 9) || b === 0x7f) return this.fail("invalid chunk extension");
+          else if (isCtl(b)) return this.fail("invalid chunk extension");
           break;
         case S_CHUNK_SIZE_LF:
           if (b !== 10) return this.fail("chunk size line not terminated by CRLF");
@@ -498,12 +498,12 @@ export class ResponseParser {
           break;
         case S_TRAILER_START:
           if (b === 13) st = S_TRAILER_END_LF;
-          else if ((b < 0x20 && b !== 9) || b === 0x7f) return this.fail("invalid trailer line");
+          else if (isCtl(b)) return this.fail("invalid trailer line");
           else st = S_TRAILER_LINE;
           break;
         case S_TRAILER_LINE:
           if (b === 13) st = S_TRAILER_LF;
-          else if ((b < 0x20 && b !== 9) || b === 0x7f) return this.fail("invalid trailer line");
+          else if (isCtl(b)) return this.fail("invalid trailer line");
           break;
         case S_TRAILER_LF:
           if (b !== 10) return this.fail("trailer line not terminated by CRLF");
@@ -560,6 +560,11 @@ export function parseContentLength(value: string): number {
     v = v * 10 + d;
   }
   return v;
+}
+
+/** A control byte other than HTAB: never valid in a chunk extension or a trailer line. */
+function isCtl(b: number): boolean {
+  return (b < 0x20 && b !== 9) || b === 0x7f;
 }
 
 function trimOws(s: string): string {
