@@ -60,7 +60,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   }
 
   /** The upstream and respond phases; a throw anywhere in them becomes a 500 here. */
-  async function forward(x: Exchange, server: Server<undefined>, path: string, query: string): Promise<Response> {
+  async function forward(x: Exchange, server: Server<undefined>, path: string, query: string, hostHeader: string | null): Promise<Response> {
     try {
       const req = x.req;
       const route = x.route!;
@@ -69,12 +69,11 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       const ei = up.balancer.pick();
       const endpoint = up.plan.endpoints[ei]!;
       const idHeader = x.rt.plan.requestId.header;
-      const originalHost = req.headers.get("host") ?? "";
       const headers = forwardHeaders(req.headers, {
         authority: endpoint.authority,
         clientIp: plainIp(server.requestIP(req)?.address),
         proto,
-        originalHost,
+        originalHost: hostHeader ?? "",
         requestIdHeader: idHeader,
         requestId: x.requestId,
       });
@@ -166,7 +165,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       x.route = m.route;
       x.routeIndex = m.route.index;
       x.upstream = rt.upstreamOfRoute[m.route.index]!;
-      return forward(x, server, target.path, target.query);
+      return forward(x, server, target.path, target.query, hostHeader);
     } catch (err) {
       return internal(x, err);
     }
