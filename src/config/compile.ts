@@ -1,7 +1,8 @@
 // A validated config → the frozen Plan the gateway runs on, with every default applied.
 // Only called on a config that passed validation, so parse results are known to be good.
-import { DEFAULTS, type RawConfig, type RawListen, type RawRoute, type RawUpstream } from "./schema.ts";
-import { parseDuration, parseSize } from "./units.ts";
+import { DEFAULTS, type RawConcurrency, type RawConfig, type RawListen, type RawRatePolicy, type RawRoute, type RawUpstream } from "./schema.ts";
+import { parseDuration, parseRate, parseSize, type Rate } from "./units.ts";
+import type { ConcurrencyPlan, KeyPart, RatePolicyPlan } from "../limits/types.ts";
 import { parseEndpoint, type ParsedEndpoint } from "./endpoint.ts";
 import type { EndpointPlan, ListenPlan, Plan, RouteMatchPlan, RoutePlan, UpstreamPlan } from "./plan.ts";
 
@@ -13,6 +14,10 @@ export function compilePlan(config: RawConfig, source: string): Plan {
   const requestId = { ...DEFAULTS.requestId, ...config.requestId };
   const upstreams = new Map<string, UpstreamPlan>();
   for (const [name, raw] of Object.entries(config.upstreams)) upstreams.set(name, compileUpstream(name, raw));
+  const named = new Map<string, RatePolicyPlan>();
+  for (const [name, raw] of Object.entries(config.rateLimits ?? {})) named.set(name, compilePolicy(name, raw));
+  const maxBody = parseSize(server.maxRequestBody) as number;
+  const shedding = { ...DEFAULTS.server.shedding, ...config.server?.shedding };
   return deepFreeze({
     source,
     listen: compileListen(config.listen, DEFAULTS.listen),
@@ -21,12 +26,77 @@ export function compilePlan(config: RawConfig, source: string): Plan {
       drainTimeoutMs: ms(server.drainTimeout),
       // Bun.serve takes whole seconds; round up so a short timeout never becomes "off".
       idleTimeoutSeconds: Math.ceil(ms(server.idleTimeout) / 1000),
-      maxRequestBodyBytes: parseSize(server.maxRequestBody) as number,
+      maxRequestBodyBytes: maxBody,
+      maxUrlLength: parseSize(server.maxUrlLength) as number,
+      maxHeaderBytes: server.maxHeaderBytes === undefined ? null : (parseSize(server.maxHeaderBytes) as number),
+      maxHeaderCount: server.maxHeaderCount ?? null,
+      requestTimeoutMs: ms(server.requestTimeout),
+      trustedProxies: server.trustedProxies,
+      shedding: { maxInFlight: shedding.maxInFlight, maxEventLoopLagMs: ms(shedding.maxEventLoopLag) },
     },
     requestId: { header: requestId.header.toLowerCase(), trustIncoming: requestId.trustIncoming },
+    redis:
+      config.redis === undefined
+        ? null
+        : {
+            url: config.redis.url,
+            keyPrefix: config.redis.keyPrefix ?? DEFAULTS.redis.keyPrefix,
+            connectTimeoutMs: ms(config.redis.connectTimeout ?? DEFAULTS.redis.connectTimeout),
+          },
     upstreams: readOnlyMap(upstreams),
-    routes: config.routes.map(compileRoute),
+    routes: config.routes.map((raw, i) => compileRoute(raw, i, named, maxBody)),
   });
+}
+
+/** A policy as written → its plan. Inline policies are named "<route>#<n>" (1-based). */
+export function compilePolicy(name: string, raw: RawRatePolicy): RatePolicyPlan {
+  const rate = parseRate(raw.rate) as Rate;
+  const shared = raw.shared === undefined || raw.shared === false ? null : raw.shared === true ? {} : raw.shared;
+  const d = DEFAULTS.rateLimit.shared;
+  return {
+    name,
+    count: rate.count,
+    periodMs: rate.perMs,
+    burst: raw.burst ?? rate.count,
+    key: list(raw.key ?? "clientIp").map(parseKeyPart),
+    maxKeys: raw.maxKeys ?? DEFAULTS.rateLimit.maxKeys,
+    shared:
+      shared === null
+        ? null
+        : { failureMode: shared.failureMode ?? d.failureMode, localShare: shared.localShare ?? d.localShare, leaseTtlMs: ms(shared.leaseTtl ?? d.leaseTtl) },
+  };
+}
+
+/** "header:X-Api-Key" → { kind: "header", name: "x-api-key" }; the schema checked the shape. */
+export function parseKeyPart(text: string): KeyPart {
+  if (text === "clientIp" || text === "route") return { kind: text };
+  const colon = text.indexOf(":");
+  const kind = text.slice(0, colon);
+  const name = text.slice(colon + 1);
+  return kind === "header" ? { kind: "header", name: name.toLowerCase() } : { kind: "param", name };
+}
+
+function compileConcurrency(raw: RawConcurrency | undefined): ConcurrencyPlan | null {
+  if (raw === undefined) return null;
+  const c = { ...DEFAULTS.concurrency, ...raw };
+  const a = raw.adaptive === undefined || raw.adaptive === false ? null : { ...DEFAULTS.adaptive, ...(raw.adaptive === true ? {} : raw.adaptive) };
+  return {
+    max: raw.max,
+    queue: c.queue,
+    queueTimeoutMs: ms(c.queueTimeout),
+    queueTargetMs: ms(c.queueTarget),
+    queueIntervalMs: ms(c.queueInterval),
+    adaptive:
+      a === null
+        ? null
+        : {
+            minLimit: Math.min(a.minLimit, raw.max),
+            maxLimit: raw.max,
+            initialLimit: Math.max(Math.min(a.initialLimit, raw.max), Math.min(a.minLimit, raw.max)),
+            windowMs: ms(a.window),
+            tolerance: a.tolerance,
+          },
+  };
 }
 
 function compileListen(raw: RawListen | undefined, d: ListenPlan): ListenPlan {
@@ -42,10 +112,11 @@ function compileUpstream(name: string, raw: RawUpstream): UpstreamPlan {
     connectTimeoutMs: ms(raw.connectTimeout ?? DEFAULTS.upstream.connectTimeout),
     maxIdlePerEndpoint: pool.maxIdle,
     idleTimeoutMs: ms(pool.idleTimeout),
+    concurrency: compileConcurrency(raw.concurrency),
   };
 }
 
-function compileRoute(raw: RawRoute, index: number): RoutePlan {
+function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, RatePolicyPlan>, serverMaxBody: number): RoutePlan {
   const m = raw.match ?? {};
   const match: RouteMatchPlan = {
     hosts: unique(list(m.host).map(hostWithoutPort)),
@@ -61,6 +132,11 @@ function compileRoute(raw: RawRoute, index: number): RoutePlan {
     upstream: raw.upstream,
     timeoutMs: ms(raw.timeout ?? DEFAULTS.route.timeout),
     stripPrefix: raw.stripPrefix && m.pathPrefix !== undefined ? m.pathPrefix : null,
+    budgetMs: raw.budget === undefined ? null : ms(raw.budget),
+    maxRequestBodyBytes: raw.maxRequestBody === undefined ? serverMaxBody : (parseSize(raw.maxRequestBody) as number),
+    // semantic.ts checked that every name is defined.
+    rateLimits: list(raw.rateLimit).map((p, n) => (typeof p === "string" ? named.get(p)! : compilePolicy(`${raw.name}#${n + 1}`, p))),
+    concurrency: compileConcurrency(raw.concurrency),
   };
 }
 

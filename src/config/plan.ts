@@ -1,6 +1,8 @@
 // The compiled, frozen plan the gateway runs on. Built once per config load by compile.ts;
 // nothing on the request path reads raw config.
 
+import type { ConcurrencyPlan, RatePolicyPlan } from "../limits/types.ts";
+
 export type BalanceKind = "p2c" | "round-robin";
 
 export interface ListenPlan {
@@ -26,6 +28,8 @@ export interface UpstreamPlan {
   readonly maxIdlePerEndpoint: number;
   /** An idle pooled connection older than this is closed. */
   readonly idleTimeoutMs: number;
+  /** In-flight cap over all routes sending here; null = none. */
+  readonly concurrency: ConcurrencyPlan | null;
 }
 
 export interface HeaderMatch {
@@ -56,6 +60,13 @@ export interface RoutePlan {
   readonly timeoutMs: number;
   /** Prefix removed from the path before forwarding (null = forward as is). */
   readonly stripPrefix: string | null;
+  /** Latency budget from accept, ms; null = only the timeout applies. */
+  readonly budgetMs: number | null;
+  /** Largest request body, bytes (the route's own or the server's). */
+  readonly maxRequestBodyBytes: number;
+  /** All must pass. A named policy is one limiter shared by every route naming it. */
+  readonly rateLimits: readonly RatePolicyPlan[];
+  readonly concurrency: ConcurrencyPlan | null;
 }
 
 export interface ServerPlan {
@@ -63,6 +74,29 @@ export interface ServerPlan {
   /** Bun.serve idleTimeout, seconds (0 = off). */
   readonly idleTimeoutSeconds: number;
   readonly maxRequestBodyBytes: number;
+  /** Longest request target (path + query), bytes → 414. */
+  readonly maxUrlLength: number;
+  /** Header caps checked by Keel (431); null = Bun's own caps only. */
+  readonly maxHeaderBytes: number | null;
+  readonly maxHeaderCount: number | null;
+  /** Time to receive a whole request body → 408. */
+  readonly requestTimeoutMs: number;
+  /** Peers whose X-Forwarded-For is believed (addresses and CIDRs, as written). */
+  readonly trustedProxies: readonly string[];
+  readonly shedding: SheddingPlan;
+}
+
+export interface SheddingPlan {
+  /** 0 = no ceiling. */
+  readonly maxInFlight: number;
+  /** 0 = off. */
+  readonly maxEventLoopLagMs: number;
+}
+
+export interface RedisPlan {
+  readonly url: string;
+  readonly keyPrefix: string;
+  readonly connectTimeoutMs: number;
 }
 
 export interface RequestIdPlan {
@@ -79,6 +113,8 @@ export interface Plan {
   readonly admin: ListenPlan | null;
   readonly server: ServerPlan;
   readonly requestId: RequestIdPlan;
+  /** Where shared rate limits live; null when no policy is shared. */
+  readonly redis: RedisPlan | null;
   readonly upstreams: ReadonlyMap<string, UpstreamPlan>;
   readonly routes: readonly RoutePlan[];
 }

@@ -1,17 +1,31 @@
 // The one JSON Schema of a Keel config file: ajv validates with it and docs/config.md describes it.
 // `expect` (a Keel annotation keyword) is the phrase used in "expected ..., got ..." messages.
-import { DURATION_EXPECTED, SIZE_EXPECTED } from "./units.ts";
+import { DURATION_EXPECTED, RATE_EXPECTED, SIZE_EXPECTED } from "./units.ts";
 
 /** Defaults applied by compile.ts; also shown in the schema for reference. */
 export const DEFAULTS = {
   listen: { host: "0.0.0.0", port: 8080 },
   admin: { host: "127.0.0.1", port: 9901 },
-  server: { drainTimeout: "30s", idleTimeout: "10s", maxRequestBody: "128mb" },
+  server: {
+    drainTimeout: "30s",
+    idleTimeout: "10s",
+    maxRequestBody: "128mb",
+    maxUrlLength: "8kb",
+    requestTimeout: "60s",
+    trustedProxies: [] as string[],
+    shedding: { maxInFlight: 10000, maxEventLoopLag: "500ms" },
+  },
+  redis: { keyPrefix: "keel:rl:", connectTimeout: "500ms" },
+  rateLimit: { maxKeys: 100000, shared: { failureMode: "open", localShare: 1, leaseTtl: "2s" } },
+  concurrency: { queue: 0, queueTimeout: "1s", queueTarget: "5ms", queueInterval: "100ms" },
+  adaptive: { minLimit: 4, initialLimit: 20, window: "1s", tolerance: 1.5 },
   requestId: { header: "x-request-id", trustIncoming: false },
   upstream: { balance: "p2c", connectTimeout: "1s", pool: { maxIdle: 64, idleTimeout: "30s" } },
   route: { timeout: "30s", stripPrefix: false },
 } as const;
 
+/** Bun's request-header cap (its --max-http-header-size default); past it Bun answers 431 itself. */
+export const BUN_MAX_HEADER_BYTES = 16 * 1024;
 /** Longest Bun.serve idleTimeout, in seconds. */
 export const MAX_IDLE_TIMEOUT_S = 255;
 export const UPSTREAM_NAME = "^[A-Za-z0-9_.-]+$";
@@ -25,8 +39,26 @@ export interface RawListen {
   port?: number;
 }
 
+export interface RawConcurrency {
+  max: number;
+  queue?: number;
+  queueTimeout?: string;
+  queueTarget?: string;
+  queueInterval?: string;
+  adaptive?: boolean | { minLimit?: number; initialLimit?: number; window?: string; tolerance?: number };
+}
+
+export interface RawRatePolicy {
+  rate: string;
+  burst?: number;
+  key?: string | string[];
+  maxKeys?: number;
+  shared?: boolean | { failureMode?: "open" | "closed"; localShare?: number; leaseTtl?: string };
+}
+
 export interface RawUpstream {
   endpoints: string[];
+  concurrency?: RawConcurrency;
   balance?: "p2c" | "round-robin";
   connectTimeout?: string;
   pool?: { maxIdle?: number; idleTimeout?: string };
@@ -44,13 +76,29 @@ export interface RawRoute {
   upstream: string;
   timeout?: string;
   stripPrefix?: boolean;
+  budget?: string;
+  maxRequestBody?: string;
+  rateLimit?: string | RawRatePolicy | (string | RawRatePolicy)[];
+  concurrency?: RawConcurrency;
 }
 
 /** A config that passed the schema (and so has this shape). */
 export interface RawConfig {
   listen?: RawListen;
   admin?: RawListen | false;
-  server?: { drainTimeout?: string; idleTimeout?: string; maxRequestBody?: string };
+  server?: {
+    drainTimeout?: string;
+    idleTimeout?: string;
+    maxRequestBody?: string;
+    maxUrlLength?: string;
+    maxHeaderBytes?: string;
+    maxHeaderCount?: number;
+    requestTimeout?: string;
+    trustedProxies?: string[];
+    shedding?: { maxInFlight?: number; maxEventLoopLag?: string };
+  };
+  redis?: { url: string; keyPrefix?: string; connectTimeout?: string };
+  rateLimits?: Record<string, RawRatePolicy>;
   requestId?: { header?: string; trustIncoming?: boolean };
   upstreams: Record<string, RawUpstream>;
   routes: RawRoute[];
@@ -60,6 +108,23 @@ const duration = (description: string, dflt?: string, positive = false) => ({
   type: "string",
   format: positive ? "positive-duration" : "duration",
   expect: DURATION_EXPECTED,
+  description,
+  ...(dflt === undefined ? {} : { default: dflt }),
+});
+
+const size = (description: string, dflt?: string) => ({
+  type: "string",
+  format: "size",
+  expect: SIZE_EXPECTED,
+  description,
+  ...(dflt === undefined ? {} : { default: dflt }),
+});
+
+const count = (description: string, min: number, max: number, dflt?: number) => ({
+  type: "integer",
+  minimum: min,
+  maximum: max,
+  expect: `a whole number from ${min} to ${max}`,
   description,
   ...(dflt === undefined ? {} : { default: dflt }),
 });
@@ -92,9 +157,99 @@ const server = {
   properties: {
     drainTimeout: duration("How long shutdown waits for in-flight requests.", DEFAULTS.server.drainTimeout),
     idleTimeout: duration(`Close idle client connections after this long (whole seconds, 0 = never, at most ${MAX_IDLE_TIMEOUT_S}s).`, DEFAULTS.server.idleTimeout),
-    maxRequestBody: { type: "string", format: "size", expect: SIZE_EXPECTED, description: "Largest request body accepted.", default: DEFAULTS.server.maxRequestBody },
+    maxRequestBody: size("Largest request body accepted (a route may set its own).", DEFAULTS.server.maxRequestBody),
+    maxUrlLength: size("Longest request target (path and query) accepted; longer → 414.", DEFAULTS.server.maxUrlLength),
+    maxHeaderBytes: size("Most bytes of request header fields (names and values) accepted; more → 431. Unset = Bun's own cap (16kb)."),
+    maxHeaderCount: count("Most request header fields accepted; more → 431. Unset = Bun's own cap.", 1, 10000),
+    requestTimeout: duration("Time allowed to receive a whole request body; a slower upload → 408.", DEFAULTS.server.requestTimeout, true),
+    trustedProxies: {
+      type: "array",
+      items: { type: "string", expect: 'an IP address or CIDR like "10.0.0.0/8"' },
+      expect: 'a list of IP addresses or CIDRs like ["10.0.0.0/8", "127.0.0.1"]',
+      description: "Peers whose X-Forwarded-For is believed when finding the client IP.",
+      default: DEFAULTS.server.trustedProxies,
+    },
+    shedding: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        maxInFlight: count("Requests in flight past which new ones get a fast 503 (0 = no ceiling).", 0, 10_000_000, DEFAULTS.server.shedding.maxInFlight),
+        maxEventLoopLag: duration("Event-loop lag past which new requests get a fast 503 (0s = off).", DEFAULTS.server.shedding.maxEventLoopLag),
+      },
+      expect: "a mapping like { maxInFlight: 10000, maxEventLoopLag: 500ms }",
+      description: "Load shedding when the gateway itself is overloaded.",
+    },
   },
   expect: "a mapping of server settings",
+};
+
+const redis = {
+  type: "object",
+  additionalProperties: false,
+  required: ["url"],
+  properties: {
+    url: { type: "string", pattern: "^rediss?://", expect: 'a Redis URL like "redis://127.0.0.1:6379"', description: "Redis server shared by Keel instances." },
+    keyPrefix: { type: "string", expect: "a key prefix string", description: "Prefix of every key Keel writes.", default: DEFAULTS.redis.keyPrefix },
+    connectTimeout: duration("Limit on connecting to Redis.", DEFAULTS.redis.connectTimeout, true),
+  },
+  expect: 'a mapping like { url: "redis://127.0.0.1:6379" }',
+  description: "Where shared rate limits keep their state.",
+};
+
+const keyPart = {
+  type: "string",
+  pattern: "^(clientIp|route|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|param:[A-Za-z_][A-Za-z0-9_]*)$",
+  expect: 'a key part: clientIp, route, header:<name> or param:<name>',
+};
+
+const ratePolicy = {
+  type: "object",
+  additionalProperties: false,
+  required: ["rate"],
+  properties: {
+    rate: { type: "string", format: "rate", expect: RATE_EXPECTED, description: "Sustained rate per key." },
+    burst: count("Requests admitted at once after an idle spell (default: the rate's count).", 1, 1_000_000_000),
+    key: { ...keyPart, type: ["string", "array"], minItems: 1, items: keyPart, expect: "a key part or a list of key parts (clientIp, route, header:<name>, param:<name>)", description: "What the quota is counted per; default clientIp." },
+    maxKeys: count("Most keys tracked at once.", 1, 100_000_000, DEFAULTS.rateLimit.maxKeys),
+    shared: {
+      type: ["boolean", "object"],
+      additionalProperties: false,
+      properties: {
+        failureMode: { type: "string", enum: ["open", "closed"], description: "Redis unreachable: open = decide locally, closed = reject.", default: DEFAULTS.rateLimit.shared.failureMode },
+        localShare: { type: "number", exclusiveMinimum: 0, maximum: 1, expect: "a number greater than 0 and at most 1", description: "Share of the rate one instance admits alone while Redis is out.", default: DEFAULTS.rateLimit.shared.localShare },
+        leaseTtl: duration("Quota leased from Redis and unused by then is dropped.", DEFAULTS.rateLimit.shared.leaseTtl, true),
+      },
+      expect: "true, false or a mapping like { failureMode: open, localShare: 0.5 }",
+      description: "Share the quota with other instances through Redis.",
+    },
+  },
+  expect: "a rate-limit policy like { rate: 100/s, burst: 20, key: clientIp }",
+};
+
+const concurrency = {
+  type: "object",
+  additionalProperties: false,
+  required: ["max"],
+  properties: {
+    max: count("Most requests in flight at once.", 1, 1_000_000),
+    queue: count("Most requests waiting for a slot (0 = reject at once).", 0, 1_000_000, DEFAULTS.concurrency.queue),
+    queueTimeout: duration("Longest wait in the queue.", DEFAULTS.concurrency.queueTimeout, true),
+    queueTarget: duration("Wait allowed while the queue is standing (CoDel-style).", DEFAULTS.concurrency.queueTarget, true),
+    queueInterval: duration("A queue not empty for this long is standing.", DEFAULTS.concurrency.queueInterval, true),
+    adaptive: {
+      type: ["boolean", "object"],
+      additionalProperties: false,
+      properties: {
+        minLimit: count("Lowest adaptive limit.", 1, 1_000_000, DEFAULTS.adaptive.minLimit),
+        initialLimit: count("Starting adaptive limit.", 1, 1_000_000, DEFAULTS.adaptive.initialLimit),
+        window: duration("How often the limit is recomputed.", DEFAULTS.adaptive.window, true),
+        tolerance: { type: "number", minimum: 1, maximum: 100, expect: "a number from 1 to 100", description: "Latency growth over no-load latency tolerated before the limit shrinks.", default: DEFAULTS.adaptive.tolerance },
+      },
+      expect: "true, false or a mapping like { minLimit: 4, tolerance: 1.5 }",
+      description: "Adapt the limit (at most max) to the upstream's latency.",
+    },
+  },
+  expect: "a mapping like { max: 100, queue: 50, queueTimeout: 1s }",
 };
 
 const requestId = {
@@ -121,6 +276,7 @@ const upstream = {
     },
     balance: { type: "string", enum: ["p2c", "round-robin"], description: "How an endpoint is picked.", default: DEFAULTS.upstream.balance },
     connectTimeout: duration("Limit on opening a connection to an endpoint.", DEFAULTS.upstream.connectTimeout, true),
+    concurrency: { ...concurrency, description: "Most requests in flight to this upstream, over all routes." },
     pool: {
       type: "object",
       additionalProperties: false,
@@ -136,6 +292,12 @@ const upstream = {
 
 const hostList = { type: "string", pattern: HOST, expect: 'a host name like "api.example.com"' };
 const method = { type: "string", pattern: TOKEN, expect: 'an HTTP method like "GET"' };
+
+/** The object-only parts of a policy, for a place that also takes a name or a list. */
+function ratePolicyFields() {
+  const { additionalProperties, required, properties } = ratePolicy;
+  return { additionalProperties, required, properties };
+}
 
 const route = {
   type: "object",
@@ -165,6 +327,17 @@ const route = {
     upstream: { type: "string", minLength: 1, expect: "the name of an upstream", description: "Upstream the route sends to." },
     timeout: duration("Time allowed for the upstream to answer (until response headers).", DEFAULTS.route.timeout, true),
     stripPrefix: { type: "boolean", expect: "true or false", description: "Remove pathPrefix from the path before forwarding.", default: DEFAULTS.route.stripPrefix },
+    budget: duration("Latency budget: from accept, everything (queueing, upstream) must fit; the upstream gets what remains.", undefined, true),
+    maxRequestBody: size("Largest request body this route accepts (default: server.maxRequestBody)."),
+    rateLimit: {
+      type: ["string", "object", "array"],
+      minItems: 1,
+      items: { ...ratePolicy, type: ["string", "object"], expect: "a policy name from rateLimits or a policy mapping" },
+      ...ratePolicyFields(),
+      expect: "a policy name, a policy mapping like { rate: 100/s }, or a list of them",
+      description: "Rate limits; all must pass.",
+    },
+    concurrency: { ...concurrency, description: "Most requests in flight on this route." },
   },
   expect: "a route mapping with at least name and upstream",
 };
@@ -178,6 +351,14 @@ export const CONFIG_SCHEMA = {
     admin,
     server,
     requestId,
+    redis,
+    rateLimits: {
+      type: "object",
+      propertyNames: { pattern: UPSTREAM_NAME, expect: "a policy name of letters, digits, _ . -" },
+      additionalProperties: ratePolicy,
+      expect: "a mapping of policy names to policies like { rate: 100/s, burst: 20 }",
+      description: "Named rate-limit policies that routes refer to.",
+    },
     upstreams: {
       type: "object",
       minProperties: 1,

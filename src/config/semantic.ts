@@ -2,8 +2,8 @@
 // Runs even when the schema found errors (so all problems show at once), hence the type guards.
 import { didYouMean, formatPath } from "./describe.ts";
 import { parseEndpoint } from "./endpoint.ts";
-import { parseDuration } from "./units.ts";
-import { DEFAULTS, MAX_IDLE_TIMEOUT_S } from "./schema.ts";
+import { formatSize, parseDuration, parseSize } from "./units.ts";
+import { BUN_MAX_HEADER_BYTES, DEFAULTS, MAX_IDLE_TIMEOUT_S } from "./schema.ts";
 import type { ConfigPath } from "./describe.ts";
 import type { Issue } from "./config-error.ts";
 
@@ -61,7 +61,13 @@ export function checkSemantics(config: unknown, where: Locator): Issue[] {
     }
   });
 
+  issues.push(...checkRateLimits(config, routes));
+
   const server = isObj(config.server) ? config.server : {};
+  const headerBytes = parseSize(server.maxHeaderBytes);
+  if (typeof headerBytes === "number" && headerBytes > BUN_MAX_HEADER_BYTES) {
+    issues.push({ path: ["server", "maxHeaderBytes"], message: `server.maxHeaderBytes: at most ${formatSize(BUN_MAX_HEADER_BYTES)} (Bun's own cap answers 431 past it), got "${server.maxHeaderBytes}"` });
+  }
   const idle = parseDuration(server.idleTimeout);
   if (typeof idle === "number" && idle > MAX_IDLE_TIMEOUT_S * 1000) {
     issues.push({ path: ["server", "idleTimeout"], message: `server.idleTimeout: at most ${MAX_IDLE_TIMEOUT_S}s is supported (0s turns it off), got "${server.idleTimeout}"` });
@@ -78,4 +84,50 @@ export function checkSemantics(config: unknown, where: Locator): Issue[] {
     });
   }
   return issues;
+}
+
+/** Policy names routes refer to, `param:` key parts the route's path lacks, shared policies without redis. */
+function checkRateLimits(config: Obj, routes: unknown[]): Issue[] {
+  const issues: Issue[] = [];
+  const named = isObj(config.rateLimits) ? config.rateLimits : {};
+  const sharedNeedsRedis = (policy: unknown, path: ConfigPath) => {
+    if (isObj(policy) && policy.shared !== undefined && policy.shared !== false && config.redis === undefined) {
+      issues.push({ path: [...path, "shared"], atKey: true, message: `${formatPath(path)}.shared: needs a redis: { url: ... } section, where shared limits keep their state` });
+    }
+  };
+  for (const [name, policy] of Object.entries(named)) sharedNeedsRedis(policy, ["rateLimits", name]);
+
+  routes.forEach((route, i) => {
+    if (!isObj(route) || route.rateLimit === undefined) return;
+    const match = isObj(route.match) ? route.match : {};
+    const params = typeof match.path === "string" ? paramNamesOf(match.path) : [];
+    const refs = Array.isArray(route.rateLimit) ? route.rateLimit : [route.rateLimit];
+    refs.forEach((ref, n) => {
+      const path: ConfigPath = Array.isArray(route.rateLimit) ? ["routes", i, "rateLimit", n] : ["routes", i, "rateLimit"];
+      let policy: unknown = ref;
+      if (typeof ref === "string") {
+        if (!has(named, ref)) {
+          const names = Object.keys(named);
+          const hint = didYouMean(ref, names);
+          issues.push({ path, message: `${formatPath(path)}: no rate-limit policy named "${ref}"; defined under rateLimits: ${names.join(", ") || "(none)"}${hint ? ` (did you mean "${hint}"?)` : ""}` });
+          return;
+        }
+        policy = named[ref];
+      } else sharedNeedsRedis(ref, path);
+      const key = isObj(policy) ? policy.key : undefined;
+      for (const part of Array.isArray(key) ? key : [key]) {
+        if (typeof part !== "string" || !part.startsWith("param:")) continue;
+        const param = part.slice("param:".length);
+        if (!params.includes(param)) {
+          const where = typeof ref === "string" ? ` (key of policy "${ref}")` : "";
+          issues.push({ path, message: `${formatPath(path)}: key part "${part}"${where} needs a :${param} segment in routes[${i}].match.path; the route's path params: ${params.map((p) => ":" + p).join(", ") || "(none)"}` });
+        }
+      }
+    });
+  });
+  return issues;
+}
+
+function paramNamesOf(path: string): string[] {
+  return path.split("/").filter((s) => s.startsWith(":")).map((s) => s.slice(1));
 }

@@ -1,7 +1,7 @@
 // Schema validation with ajv, with its errors rewritten into messages people can act on.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { CONFIG_SCHEMA } from "./schema.ts";
-import { parseDuration, parseSize, isUnitError } from "./units.ts";
+import { parseDuration, parseRate, parseSize, isUnitError } from "./units.ts";
 import { describeValue, didYouMean, formatPath, type ConfigPath } from "./describe.ts";
 import type { Issue } from "./config-error.ts";
 
@@ -15,6 +15,7 @@ function validator(): ValidateFunction {
   ajv.addFormat("duration", { type: "string", validate: (s: string) => !isUnitError(parseDuration(s)) });
   ajv.addFormat("positive-duration", { type: "string", validate: (s: string) => (parseDuration(s) as number) > 0 });
   ajv.addFormat("size", { type: "string", validate: (s: string) => !isUnitError(parseSize(s)) });
+  ajv.addFormat("rate", { type: "string", validate: (s: string) => !isUnitError(parseRate(s)) });
   return (compiled = ajv.compile(CONFIG_SCHEMA));
 }
 
@@ -71,7 +72,7 @@ function rewrite(e: ErrorObject, path: ConfigPath): Issue | undefined {
       return { path, message: `${at}expected one of: ${allowed.join(", ")}, got ${got}${hint ? ` (did you mean "${hint}"?)` : ""}` };
     }
     case "format": {
-      const parsed = schema.format === "size" ? parseSize(e.data) : parseDuration(e.data);
+      const parsed = schema.format === "size" ? parseSize(e.data) : schema.format === "rate" ? parseRate(e.data) : parseDuration(e.data);
       // Parses, yet failed: only "positive-duration" can do that (a zero duration).
       return { path, message: `${at}${isUnitError(parsed) ? parsed.error : `expected a duration greater than 0, got ${got}`}` };
     }

@@ -39,6 +39,7 @@ export const BUILT_IN_FAMILIES: ReadonlySet<string> = new Set([
   "keel_request_duration_quantile_seconds",
   "keel_requests_in_flight",
   "keel_upstream_errors_total",
+  "keel_problems_total",
 ]);
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -55,6 +56,8 @@ export class GatewayMetrics {
   readonly histograms: readonly LatencyHistogram[];
   /** [upstream * ERROR_CODES.length + code index]. */
   readonly upstreamErrorCounts: Float64Array;
+  /** [route series * ERROR_CODES.length + code index]: problem responses Keel answered with. */
+  readonly problemCounts: Float64Array;
 
   private readonly noRoute: number;
   private readonly noUpstream: number;
@@ -71,6 +74,7 @@ export class GatewayMetrics {
     // Not frozen: in Bun 1.4.5 indexing a frozen array measured ~30 ns against ~3 ns for a plain one.
     this.histograms = this.routeNames.map(() => new LatencyHistogram());
     this.upstreamErrorCounts = new Float64Array(this.upstreamNames.length * ERROR_CODES.length);
+    this.problemCounts = new Float64Array(this.routeNames.length * ERROR_CODES.length);
   }
 
   // ---- hot path -------------------------------------------------------------------------------
@@ -93,6 +97,18 @@ export class GatewayMetrics {
     if (column === undefined) return; // not an ErrorCode: nothing sensible to count it under
     const row = upstreamIndex >= 0 && upstreamIndex < this.noUpstream ? upstreamIndex : this.noUpstream;
     this.upstreamErrorCounts[row * ERROR_CODES.length + column]!++;
+  }
+
+  /** Keel answered with a problem document (limits, hostile input, upstream failures alike). */
+  problem(routeIndex: number, code: ErrorCode): void {
+    const column = CODE_INDEX[code];
+    if (column === undefined) return;
+    const series = routeIndex >= 0 && routeIndex < this.noRoute ? routeIndex : this.noRoute;
+    this.problemCounts[series * ERROR_CODES.length + column]!++;
+  }
+
+  problems(series: number, code: ErrorCode): number {
+    return this.problemCounts[series * ERROR_CODES.length + (CODE_INDEX[code] ?? 0)] ?? 0;
   }
 
   get inFlight(): number {

@@ -107,6 +107,14 @@ export class PrometheusExposition {
       }
     }
 
+    header(out, "keel_problems_total", "counter", "Problem responses Keel answered with, by route and error code (see docs/errors.md); codes appear once seen.");
+    for (let r = 0; r < this.routeLabels.length; r++) {
+      for (const code of ERROR_CODES) {
+        const n = m.problems(r, code);
+        if (n !== 0) out.push(`keel_problems_total{${this.routeLabels[r]},code="${code}"} ${n}\n`);
+      }
+    }
+
     for (const family of m.pulledFamilies) {
       header(out, family.name, family.type, family.help);
       for (const sample of family.samples) {

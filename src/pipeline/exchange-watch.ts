@@ -21,6 +21,12 @@ export class WatchedExchange extends UpstreamCancel {
   prev: WatchedExchange | null = null;
   next: WatchedExchange | null = null;
   watched = false;
+  /** performance.now() time by which the request body must have arrived (Infinity: no body). */
+  uploadDeadline = Infinity;
+  /** Set by the upload guard when the whole request body has been read. */
+  uploadDone = false;
+  /** Set by the watch when the upload missed its deadline (the exchange is then cancelled). */
+  uploadTimedOut = false;
 
   constructor(
     /** The client's request: its signal tells whether the client is still there. */
@@ -87,6 +93,10 @@ export class ExchangeWatch {
       if (now >= w.deadline) {
         this.remove(w);
         w.cancel("KEEL_UPSTREAM_TIMEOUT");
+      } else if (now >= w.uploadDeadline && !w.uploadDone) {
+        this.remove(w);
+        w.uploadTimedOut = true;
+        w.cancel("KEEL_CLIENT_CLOSED");
       } else if (w.req !== null && now - w.startedAt >= this.tickMs && w.req.signal.aborted) {
         // Only exchanges older than a tick touch req.signal: fast requests never create it.
         this.remove(w);

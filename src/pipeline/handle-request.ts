@@ -4,15 +4,21 @@
 
 import type { Server } from "bun";
 import type { ErrorCode } from "../errors.ts";
+import { clientIp } from "../limits/client-ip.ts";
+import type { ConcurrencyLimiter } from "../limits/concurrency/concurrency-limiter.ts";
+import type { KeyInput } from "../limits/rate/limit-key.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
 import type { UpstreamClient, UpstreamResult } from "../upstream/client.ts";
+import { waitForSlot } from "./admit-concurrency.ts";
+import { BUDGET_HEADER } from "./budget.ts";
 import { ExchangeWatch, WatchedExchange } from "./exchange-watch.ts";
 import { forwardHeaders, plainIp } from "./forward-headers.ts";
-import type { GatewayRuntime, UpstreamRuntime } from "./gateway-runtime.ts";
+import type { GatewayRuntime, RouteRuntime, UpstreamRuntime } from "./gateway-runtime.ts";
+import { headerLimitExceeded } from "./header-limits.ts";
 import { problemResponse, type Phase } from "./problem.ts";
 import { acceptableRequestId, newRequestId } from "./request-id.ts";
 import { hostName, splitTarget } from "./request-target.ts";
-import type { RoutePlan } from "../config/plan.ts";
+import { UploadGuard } from "./upload-guard.ts";
 
 export interface HandlerDeps {
   /** The plan in force when a request starts; it keeps that plan to the end (reload-safe). */
@@ -26,16 +32,38 @@ export interface HandlerDeps {
 
 type Handler = (req: Request, server: Server<undefined>) => Response | Promise<Response>;
 
-/** Per-request state the phases share; one object, no closures per request. */
-interface Exchange {
-  readonly req: Request;
-  readonly start: number;
-  readonly rt: GatewayRuntime;
-  readonly requestId: string;
-  routeIndex: number;
-  route: RoutePlan | null;
-  upstream: UpstreamRuntime | null;
-  phase: Phase;
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Per-request state the phases share; one object, no closures per request. Also the rate-limit key input. */
+class Exchange implements KeyInput {
+  routeIndex = -1;
+  /** Route name ("" before routing): the `route` key part. */
+  route = "";
+  routeRt: RouteRuntime | null = null;
+  upstream: UpstreamRuntime | null = null;
+  phase: Phase = "normalize";
+  params: Readonly<Record<string, string>> = EMPTY_PARAMS;
+  /** The peer address, then (when a key needs it) the client address through trustedProxies. */
+  peer = "";
+  clientIp = "";
+  /** RateLimit-Policy and RateLimit of a rate-limited route, for the response either way. */
+  rateLimitPolicy: string | null = null;
+  rateLimit: string | null = null;
+
+  constructor(
+    readonly req: Request,
+    readonly start: number,
+    readonly rt: GatewayRuntime,
+    readonly requestId: string,
+  ) {}
+
+  header(name: string): string | null {
+    return this.req.headers.get(name);
+  }
+
+  param(name: string): string | null {
+    return this.params[name] ?? null;
+  }
 }
 
 export function createRequestHandler(deps: HandlerDeps): Handler {
@@ -47,42 +75,111 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     return res;
   }
 
-  function fail(x: Exchange, code: ErrorCode, detail: string): Response {
+  function fail(x: Exchange, code: ErrorCode, detail: string, retryAfterSeconds = 0): Response {
     if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_")) metrics.upstreamError(x.upstream.index, code);
-    const res = problemResponse(code, detail, {
-      requestId: x.requestId,
-      requestIdHeader: x.rt.plan.requestId.header,
-      route: x.route?.name ?? null,
-      upstream: x.upstream?.plan.name ?? null,
-      phase: x.phase,
-    });
+    metrics.problem(x.routeIndex, code);
+    let extra: Record<string, string> | undefined;
+    if (retryAfterSeconds > 0 || x.rateLimit !== null) {
+      extra = {};
+      if (retryAfterSeconds > 0) extra["retry-after"] = String(retryAfterSeconds);
+      if (x.rateLimit !== null) {
+        extra["ratelimit-policy"] = x.rateLimitPolicy!;
+        extra["ratelimit"] = x.rateLimit;
+      }
+    }
+    const res = problemResponse(
+      code,
+      detail,
+      {
+        requestId: x.requestId,
+        requestIdHeader: x.rt.plan.requestId.header,
+        route: x.routeRt?.plan.name ?? null,
+        upstream: x.upstream?.plan.name ?? null,
+        phase: x.phase,
+      },
+      extra,
+    );
     return finish(x, res);
   }
 
-  /** The upstream and respond phases; a throw anywhere in them becomes a 500 here. */
-  async function forward(x: Exchange, server: Server<undefined>, path: string, query: string, hostHeader: string | null): Promise<Response> {
+  /** Rate limits of the route (synchronous: no Redis round trip); null = admitted. */
+  function admitRate(x: Exchange, r: RouteRuntime): Response | null {
+    const limits = r.rateLimits!;
+    const keys = r.keys;
+    for (let i = 0; i < keys.length; i++) keys[i] = r.keyOf[i]!(x);
+    const ok = limits.admit(keys, performance.now());
+    x.rateLimitPolicy = limits.policyHeader;
+    x.rateLimit = limits.rateLimitHeader();
+    if (ok) return null;
+    const policy = limits.rejectingPolicyName();
+    if (limits.storeDown()) {
+      return fail(x, "KEEL_RATE_LIMIT_STORE_DOWN", `rate-limit policy "${policy}" is shared through Redis, which is unreachable, and fails closed`, 1);
+    }
+    return fail(x, "KEEL_RATE_LIMITED", `rate-limit policy "${policy}" allows no more requests for this key now`, Math.max(1, limits.retryAfterSeconds()));
+  }
+
+  /** Admission by concurrency, then the upstream and respond phases; a throw anywhere becomes a 500. */
+  async function forward(x: Exchange, path: string, query: string, hostHeader: string | null): Promise<Response> {
+    let routeSlot: ConcurrencyLimiter | null = null;
+    let upstreamSlot: ConcurrencyLimiter | null = null;
+    let slotsAt = x.start;
+    let ok = false;
     try {
       const req = x.req;
-      const route = x.route!;
+      const routeRt = x.routeRt!;
+      const route = routeRt.plan;
       const up = x.upstream!;
+      const budgetAt = route.budgetMs === null ? Infinity : x.start + route.budgetMs;
+      const deadline = Math.min(x.start + route.timeoutMs, budgetAt);
+
+      // The shared watch stops the exchange when its deadline passes or the client leaves.
+      const cancel = new WatchedExchange(req, x.start, deadline, metrics, up.index);
+
+      // Concurrency: the route's slot, then the upstream's; queued waits end by the deadline.
+      const rc = routeRt.concurrency;
+      if (rc !== null) {
+        if (!rc.tryAcquire()) {
+          const refusal = await waitForSlot(rc, req, deadline);
+          if (refusal !== null) return concurrencyRefused(x, refusal, "route", budgetAt);
+        }
+        routeSlot = rc;
+      }
+      const uc = up.concurrency;
+      if (uc !== null) {
+        if (!uc.tryAcquire()) {
+          const refusal = await waitForSlot(uc, req, deadline);
+          if (refusal !== null) return concurrencyRefused(x, refusal, "upstream", budgetAt);
+        }
+        upstreamSlot = uc;
+      }
+      slotsAt = performance.now();
+      // No upstream work starts once the budget is spent (queueing may have spent it).
+      if (slotsAt >= budgetAt) {
+        return fail(x, "KEEL_BUDGET_EXHAUSTED", `route budget ${route.budgetMs} ms spent before the upstream call (${Math.round(slotsAt - x.start)} ms since accept)`);
+      }
+
       x.phase = "upstream";
       const ei = up.balancer.pick();
       const endpoint = up.plan.endpoints[ei]!;
       const idHeader = x.rt.plan.requestId.header;
       const headers = forwardHeaders(req.headers, {
         authority: endpoint.authority,
-        clientIp: plainIp(server.requestIP(req)?.address),
+        clientIp: x.peer,
         proto,
         originalHost: hostHeader ?? "",
         requestIdHeader: idHeader,
         requestId: x.requestId,
       });
+      if (budgetAt !== Infinity) headers.push(BUDGET_HEADER, String(Math.max(1, Math.floor(budgetAt - slotsAt))));
       const target = (route.stripPrefix !== null ? stripPrefix(path, route.stripPrefix) : path) + query;
       const lengthHeader = req.headers.get("content-length");
-      const body = req.body;
-
-      // The shared watch stops the exchange when the route timeout passes or the client leaves.
-      const cancel = new WatchedExchange(req, x.start, x.start + route.timeoutMs, metrics, up.index);
+      let body = req.body;
+      let upload: UploadGuard | null = null;
+      if (body !== null) {
+        upload = new UploadGuard(route.maxRequestBodyBytes, cancel);
+        body = upload.wrap(body);
+        cancel.uploadDeadline = x.start + x.rt.plan.server.requestTimeoutMs;
+      }
       watch.add(cancel);
 
       up.balancer.start(ei);
@@ -105,11 +202,21 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
 
       if (!result.ok) {
         const f = result.failure;
+        if (upload !== null && upload.tooLarge) {
+          return fail(x, "KEEL_REQUEST_BODY_TOO_LARGE", `request body over ${route.maxRequestBodyBytes} bytes (cut off after ${upload.received} bytes)`);
+        }
+        if (cancel.uploadTimedOut) {
+          return fail(x, "KEEL_REQUEST_TIMEOUT", `request body not received within ${x.rt.plan.server.requestTimeoutMs} ms (${upload?.received ?? 0} bytes arrived)`);
+        }
+        if (f.code === "KEEL_UPSTREAM_TIMEOUT" && deadline === budgetAt) {
+          return fail(x, "KEEL_BUDGET_EXHAUSTED", `route budget ${route.budgetMs} ms ran out waiting for the upstream`);
+        }
         const detail = f.code === "KEEL_UPSTREAM_TIMEOUT" ? `${f.detail} (route timeout ${route.timeoutMs} ms)` : f.detail;
         return fail(x, f.code, detail);
       }
       x.phase = "respond";
       const r = result.response;
+      ok = r.status < 500;
       const out = new Headers();
       const h = r.headers;
       let typed = false;
@@ -119,12 +226,33 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         out.append(name, h[i + 1]!);
       }
       out.set(idHeader, x.requestId);
+      if (x.rateLimit !== null) {
+        out.set("ratelimit-policy", x.rateLimitPolicy!);
+        out.set("ratelimit", x.rateLimit);
+      }
       // Bun.serve labels a byte body without Content-Type "application/octet-stream"; a stream it leaves alone.
       const payload = typed || !(r.body instanceof Uint8Array) ? r.body : bytesStream(r.body);
       return finish(x, new Response(payload, { status: r.status, headers: out }));
     } catch (err) {
       return internal(x, err);
+    } finally {
+      // Every slot taken is given back on every exit (at the response head: see docs/limits.md).
+      if (routeSlot !== null || upstreamSlot !== null) {
+        const latency = performance.now() - slotsAt;
+        if (routeSlot !== null) routeSlot.release(latency, ok);
+        if (upstreamSlot !== null) upstreamSlot.release(latency, ok);
+      }
     }
+  }
+
+  function concurrencyRefused(x: Exchange, refusal: "full" | "timeout" | "shed" | "cancelled", which: "route" | "upstream", budgetAt: number): Response {
+    const name = which === "route" ? x.routeRt!.plan.name : x.upstream!.plan.name;
+    const limiter = which === "route" ? x.routeRt!.concurrency! : x.upstream!.concurrency!;
+    if (refusal === "cancelled") return fail(x, "KEEL_CLIENT_CLOSED", `the client left while waiting for a ${which} concurrency slot`);
+    if (refusal === "full") return fail(x, "KEEL_CONCURRENCY_LIMITED", `${which} "${name}" has ${limiter.inFlight} requests in flight (limit ${limiter.limit}) and its queue is full`, 1);
+    if (performance.now() >= budgetAt) return fail(x, "KEEL_BUDGET_EXHAUSTED", `route budget ${x.routeRt!.plan.budgetMs} ms ran out waiting for a ${which} concurrency slot`);
+    const why = refusal === "shed" ? "the queue is standing (CoDel target exceeded)" : "waited the whole queue timeout";
+    return fail(x, "KEEL_QUEUE_TIMEOUT", `no ${which} concurrency slot for "${name}": ${why}`, 1);
   }
 
   return function handle(req, server) {
@@ -132,17 +260,16 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     const plan = rt.plan;
     metrics.requestStarted();
     const incoming = plan.requestId.trustIncoming ? req.headers.get(plan.requestId.header) : null;
-    const x: Exchange = {
-      req,
-      start: performance.now(),
-      rt,
-      requestId: acceptableRequestId(incoming) ? incoming : newRequestId(),
-      routeIndex: -1,
-      route: null,
-      upstream: null,
-      phase: "normalize",
-    };
+    const x = new Exchange(req, performance.now(), rt, acceptableRequestId(incoming) ? incoming : newRequestId());
     try {
+      // Load shedding first: an overloaded gateway spends nothing more on a new request.
+      const shedding = plan.server.shedding;
+      if (rt.overload.lagging) {
+        return fail(x, "KEEL_OVERLOADED", `event-loop lag over ${shedding.maxEventLoopLagMs} ms; new requests are shed`, 1);
+      }
+      if (shedding.maxInFlight > 0 && metrics.inFlight > shedding.maxInFlight) {
+        return fail(x, "KEEL_OVERLOADED", `more than ${shedding.maxInFlight} requests in flight; new requests are shed`, 1);
+      }
       const hostHeader = req.headers.get("host");
       // RFC 9112 §3.2: a request with more than one Host line gets a 400. Bun accepts them, builds
       // req.url from the first and joins the values with ", " in req.headers, so without this check
@@ -156,16 +283,39 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         const why = req.method !== "CONNECT" && req.url.startsWith("/") ? `invalid Host header (${hostHeader ?? "absent"})` : "only origin-form requests to configured routes are proxied";
         return fail(x, "KEEL_BAD_REQUEST_TARGET", `${req.method} ${req.url}: ${why}`);
       }
+      const targetLength = target.path.length + target.query.length;
+      if (targetLength > plan.server.maxUrlLength) {
+        return fail(x, "KEEL_URI_TOO_LONG", `request target is ${targetLength} bytes; server.maxUrlLength is ${plan.server.maxUrlLength}`);
+      }
+      if (plan.server.maxHeaderCount !== null || plan.server.maxHeaderBytes !== null) {
+        const why = headerLimitExceeded(req.headers, plan.server.maxHeaderCount, plan.server.maxHeaderBytes);
+        if (why !== null) return fail(x, "KEEL_REQUEST_HEADERS_TOO_LARGE", why);
+      }
       x.phase = "route";
       const host = hostName(hostHeader);
       const m = rt.router.match({ method: req.method, host, path: target.path, headers: req.headers });
       if (m === null) {
         return fail(x, "KEEL_ROUTE_NOT_FOUND", `no route matches ${req.method} ${host}${target.path}`);
       }
-      x.route = m.route;
+      const routeRt = rt.routes[m.route.index]!;
+      x.routeRt = routeRt;
+      x.route = m.route.name;
       x.routeIndex = m.route.index;
+      x.params = m.params;
       x.upstream = rt.upstreamOfRoute[m.route.index]!;
-      return forward(x, server, target.path, target.query, hostHeader);
+
+      x.phase = "admit";
+      const lengthHeader = req.headers.get("content-length");
+      if (lengthHeader !== null && Number(lengthHeader) > m.route.maxRequestBodyBytes) {
+        return fail(x, "KEEL_REQUEST_BODY_TOO_LARGE", `Content-Length ${lengthHeader} is over the route's limit of ${m.route.maxRequestBodyBytes} bytes`);
+      }
+      x.peer = plainIp(server.requestIP(req)?.address);
+      if (routeRt.rateLimits !== null) {
+        if (routeRt.needsClientIp) x.clientIp = clientIp(x.peer, req.headers.get("x-forwarded-for"), rt.trustedProxies);
+        const refused = admitRate(x, routeRt);
+        if (refused !== null) return refused;
+      }
+      return forward(x, target.path, target.query, hostHeader);
     } catch (err) {
       return internal(x, err);
     }

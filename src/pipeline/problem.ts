@@ -29,9 +29,10 @@ export function problemBody(code: ErrorCode, detail: string, ctx: ProblemContext
   };
 }
 
-export function problemResponse(code: ErrorCode, detail: string, ctx: ProblemContext): Response {
+/** `extra` carries fields a limit adds (Retry-After, RateLimit, RateLimit-Policy). */
+export function problemResponse(code: ErrorCode, detail: string, ctx: ProblemContext, extra?: Record<string, string>): Response {
   const status = ERRORS[code].status;
-  const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store" };
+  const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store", ...extra };
   if (ctx.requestIdHeader !== null && ctx.requestId !== null) headers[ctx.requestIdHeader] = ctx.requestId;
   return new Response(JSON.stringify(problemBody(code, detail, ctx)), { status, headers });
 }

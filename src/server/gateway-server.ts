@@ -5,6 +5,7 @@ import type { Server } from "bun";
 import type { Plan } from "../config/plan.ts";
 import { startAdminServer, type AdminServer } from "../admin/admin-server.ts";
 import { GatewayMetrics } from "../observe/gateway-metrics.ts";
+import { registerLimitMetrics } from "../observe/limit-metrics.ts";
 import { startProcessMonitor } from "../observe/process-monitor.ts";
 import { buildRuntime, type GatewayRuntime } from "../pipeline/gateway-runtime.ts";
 import { createRequestHandler } from "../pipeline/handle-request.ts";
@@ -42,7 +43,9 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     hostname: plan.listen.host,
     port: plan.listen.port,
     idleTimeout: plan.server.idleTimeoutSeconds,
-    maxRequestBodySize: plan.server.maxRequestBodyBytes,
+    // Keel enforces body sizes itself (per route, with a problem+json 413); Bun's own cap would
+    // answer a plain 413 first.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: handler,
     // Reached only if Bun itself fails around the handler; the handler never throws.
     error(err) {
@@ -58,6 +61,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   });
 
   metrics.addGauge("keel_upstream_idle_connections", "Idle keep-alive connections pooled to upstreams.", () => client.idleConnections());
+  registerLimitMetrics(metrics, () => runtime);
   metrics.addGauge("keel_draining", "1 while the gateway drains before exit.", () => (draining ? 1 : 0));
   const monitor = startProcessMonitor(metrics);
   const isReady = () => !draining;
@@ -68,6 +72,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     // e.g. the admin port is in use: undo what started so far, or the proxy port stays bound
     // (and the process alive) with no gateway to drain it.
     void server.stop(true);
+    runtime.close();
     monitor.stop();
     client.close();
     throw err;
@@ -88,6 +93,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
       const inFlightAtDeadline = outcome === "timeout" ? metrics.inFlight : 0;
       if (outcome === "timeout") await server.stop(true);
       client.close();
+      runtime.close();
       monitor.stop();
       await admin?.stop();
       return { inFlightAtDeadline };

@@ -8,7 +8,18 @@ test("defaults fill everything not written", () => {
   expect(plan.source).toBe("keel.yaml");
   expect(plan.listen).toEqual({ host: "0.0.0.0", port: 8080 });
   expect(plan.admin).toEqual({ host: "127.0.0.1", port: 9901 });
-  expect(plan.server).toEqual({ drainTimeoutMs: 30_000, idleTimeoutSeconds: 10, maxRequestBodyBytes: 128 * 1024 * 1024 });
+  expect(plan.server).toEqual({
+    drainTimeoutMs: 30_000,
+    idleTimeoutSeconds: 10,
+    maxRequestBodyBytes: 128 * 1024 * 1024,
+    maxUrlLength: 8192,
+    maxHeaderBytes: null,
+    maxHeaderCount: null,
+    requestTimeoutMs: 60_000,
+    trustedProxies: [],
+    shedding: { maxInFlight: 10_000, maxEventLoopLagMs: 500 },
+  });
+  expect(plan.redis).toBeNull();
   expect(plan.requestId).toEqual({ header: "x-request-id", trustIncoming: false });
   expect(plan.upstreams.get("users")).toEqual({
     name: "users",
@@ -17,9 +28,10 @@ test("defaults fill everything not written", () => {
     connectTimeoutMs: 1000,
     maxIdlePerEndpoint: 64,
     idleTimeoutMs: 30_000,
+    concurrency: null,
   });
   expect(plan.routes).toEqual([
-    { name: "users", index: 0, match: { hosts: [], path: null, pathPrefix: null, methods: [], headers: [] }, upstream: "users", timeoutMs: 30_000, stripPrefix: null },
+    { name: "users", index: 0, match: { hosts: [], path: null, pathPrefix: null, methods: [], headers: [] }, upstream: "users", timeoutMs: 30_000, stripPrefix: null, budgetMs: null, maxRequestBodyBytes: 128 * 1024 * 1024, rateLimits: [], concurrency: null },
   ]);
 });
 
@@ -52,7 +64,7 @@ routes:
 `);
   expect(plan.listen).toEqual({ host: "127.0.0.1", port: 0 });
   expect(plan.admin).toBeNull();
-  expect(plan.server).toEqual({ drainTimeoutMs: 5000, idleTimeoutSeconds: 0, maxRequestBodyBytes: 16384 });
+  expect(plan.server).toMatchObject({ drainTimeoutMs: 5000, idleTimeoutSeconds: 0, maxRequestBodyBytes: 16384 });
   expect(plan.requestId).toEqual({ header: "x-trace-id", trustIncoming: true });
   const users = plan.upstreams.get("users")!;
   expect(users.endpoints).toEqual([
@@ -69,6 +81,10 @@ routes:
     upstream: "users",
     timeoutMs: 1500,
     stripPrefix: "/api/users",
+    budgetMs: null,
+    maxRequestBodyBytes: 16384,
+    rateLimits: [],
+    concurrency: null,
   });
   expect(plan.routes[1]!.match).toEqual({ hosts: ["shop.example.com"], path: "/orders/:id", pathPrefix: null, methods: ["DELETE"], headers: [] });
   expect(plan.routes[1]!.index).toBe(1);

@@ -60,6 +60,7 @@ describe("Prometheus exposition", () => {
       "keel_request_duration_quantile_seconds",
       "keel_requests_in_flight",
       "keel_upstream_errors_total",
+      "keel_problems_total",
     ]);
     expect(families.get("keel_requests_total")!.type).toBe("counter");
     expect(families.get("keel_request_duration_seconds")!.type).toBe("histogram");

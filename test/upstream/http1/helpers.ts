@@ -12,7 +12,7 @@ export function endpoint(port: number, host = "127.0.0.1"): EndpointPlan {
 }
 
 export function upstream(ep: EndpointPlan, over: Partial<UpstreamPlan> = {}): UpstreamPlan {
-  return { name: "test", endpoints: [ep], balance: "round-robin", connectTimeoutMs: 2000, maxIdlePerEndpoint: 16, idleTimeoutMs: 30_000, ...over };
+  return { name: "test", endpoints: [ep], balance: "round-robin", connectTimeoutMs: 2000, maxIdlePerEndpoint: 16, idleTimeoutMs: 30_000, concurrency: null, ...over };
 }
 
 export function request(ep: EndpointPlan, over: Partial<UpstreamRequest> = {}): UpstreamRequest {

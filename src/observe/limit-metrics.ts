@@ -1,0 +1,59 @@
+// /metrics families for every limit (docs/operations.md, "Limits"): rate limits by route and
+// policy, key tables, concurrency limiters by route and upstream, load shedding. All are read at
+// scrape time from the counters the limiters keep; nothing is added to the request path.
+// `current` returns the runtime in force, so the families follow a reloaded plan.
+
+import type { ConcurrencyLimiter } from "../limits/concurrency/concurrency-limiter.ts";
+import type { GatewayRuntime } from "../pipeline/gateway-runtime.ts";
+import type { GatewayMetrics } from "./gateway-metrics.ts";
+
+export function registerLimitMetrics(metrics: GatewayMetrics, current: () => GatewayRuntime): void {
+  const rt = current();
+  rt.routes.forEach((r, ri) => {
+    r.plan.rateLimits.forEach((p, pi) => {
+      const labels = { route: r.plan.name, policy: p.name };
+      metrics.addCounter("keel_ratelimit_allowed_total", "Requests every rate-limit policy of the route admitted, by route and policy.", () => current().routes[ri]?.rateLimits?.allowed[pi] ?? 0, labels);
+      metrics.addCounter("keel_ratelimit_limited_total", "Requests a rate-limit policy rejected (429), by route and policy.", () => current().routes[ri]?.rateLimits?.limited[pi] ?? 0, labels);
+    });
+  });
+  for (const limiter of rt.limiters.all) {
+    const name = limiter.policy.name;
+    const labels = { policy: name };
+    const find = () => current().limiters.find(name);
+    metrics.addGauge("keel_ratelimit_keys", "Keys held by a rate-limit policy's table (at most its maxKeys).", () => find()?.size ?? 0, labels);
+    metrics.addGauge("keel_ratelimit_max_keys", "Capacity of a rate-limit policy's key table.", () => find()?.policy.maxKeys ?? 0, labels);
+  }
+
+  const limiters: { scope: string; name: string; read: () => ConcurrencyLimiter | null | undefined }[] = [];
+  rt.routes.forEach((r, i) => {
+    if (r.concurrency !== null) limiters.push({ scope: "route", name: r.plan.name, read: () => current().routes[i]?.concurrency });
+  });
+  rt.upstreams.forEach((u, i) => {
+    if (u.concurrency !== null) limiters.push({ scope: "upstream", name: u.plan.name, read: () => current().upstreams[i]?.concurrency });
+  });
+  for (const { scope, name, read } of limiters) {
+    const labels = { scope, name };
+    const num = (f: (l: ConcurrencyLimiter) => number) => () => {
+      const l = read();
+      return l ? f(l) : 0;
+    };
+    metrics.addGauge("keel_concurrency_in_flight", "Requests holding a concurrency slot, by scope (route or upstream) and name.", num((l) => l.inFlight), labels);
+    metrics.addGauge("keel_concurrency_queued", "Requests waiting for a concurrency slot.", num((l) => l.queued), labels);
+    metrics.addGauge("keel_concurrency_limit", "Concurrency limit now (the adaptive one when adaptive).", num((l) => l.limit), labels);
+    metrics.addCounter("keel_concurrency_admitted_total", "Requests given a concurrency slot.", num((l) => l.admitted), labels);
+    for (const [reason, f] of [
+      ["full", (l: ConcurrencyLimiter) => l.rejectedFull],
+      ["timeout", (l: ConcurrencyLimiter) => l.rejectedTimeout],
+      ["shed", (l: ConcurrencyLimiter) => l.shed],
+      ["cancelled", (l: ConcurrencyLimiter) => l.cancelled],
+    ] as const) {
+      metrics.addCounter("keel_concurrency_rejected_total", "Requests refused a concurrency slot, by reason (full queue, queue timeout, CoDel shed, client left).", num(f), { ...labels, reason });
+    }
+    metrics.addCounter("keel_concurrency_queue_wait_seconds_sum", "Total queue wait of requests that got a slot from the queue.", num((l) => l.queueWaitMsSum / 1000), labels);
+    metrics.addCounter("keel_concurrency_queue_wait_count", "Requests that got a slot from the queue.", num((l) => l.queueWaitCount), labels);
+    metrics.addGauge("keel_concurrency_queue_wait_max_seconds", "Longest queue wait since the previous scrape.", num((l) => l.takeQueueWaitMaxMs() / 1000), labels);
+  }
+
+  metrics.addGauge("keel_shedding", "1 while new requests are shed because the event loop lags (see keel_problems_total{code=\"KEEL_OVERLOADED\"} for requests shed).", () => (current().overload.lagging ? 1 : 0));
+  metrics.addGauge("keel_event_loop_lag_window_max_seconds", "Largest event-loop lag in the shedding detector's last 500 ms window.", () => current().overload.lastWindowMaxLagMs / 1000);
+}
