@@ -2,6 +2,7 @@
 // Runs even when the schema found errors (so all problems show at once), hence the type guards.
 import { didYouMean, formatPath } from "./describe.ts";
 import { parseEndpoint } from "./endpoint.ts";
+import { compileCidrs } from "../limits/client-ip.ts";
 import { formatSize, parseDuration, parseSize } from "./units.ts";
 import { BUN_MAX_HEADER_BYTES, DEFAULTS, MAX_IDLE_TIMEOUT_S } from "./schema.ts";
 import type { ConfigPath } from "./describe.ts";
@@ -64,6 +65,13 @@ export function checkSemantics(config: unknown, where: Locator): Issue[] {
   issues.push(...checkRateLimits(config, routes));
 
   const server = isObj(config.server) ? config.server : {};
+  if (Array.isArray(server.trustedProxies)) {
+    server.trustedProxies.forEach((entry, i) => {
+      if (typeof entry !== "string") return;
+      const parsed = compileCidrs([entry]);
+      if ("error" in parsed) issues.push({ path: ["server", "trustedProxies", i], message: `server.trustedProxies[${i}]: ${parsed.error}` });
+    });
+  }
   const headerBytes = parseSize(server.maxHeaderBytes);
   if (typeof headerBytes === "number" && headerBytes > BUN_MAX_HEADER_BYTES) {
     issues.push({ path: ["server", "maxHeaderBytes"], message: `server.maxHeaderBytes: at most ${formatSize(BUN_MAX_HEADER_BYTES)} (Bun's own cap answers 431 past it), got "${server.maxHeaderBytes}"` });
