@@ -79,9 +79,12 @@ const tail = (file: string) => {
   }
 };
 
-const warmup: WrkRun = { connections: 50, seconds: args.warmup };
-const sat: WrkRun = { connections: 50, seconds: args.sat };
-const paced: WrkRun = { connections: 100, seconds: args.paced, delayMs: 20 };
+const xff = args.xffKeys > 0 ? { xffKeys: args.xffKeys } : {};
+const warmup: WrkRun = { connections: 50, seconds: args.warmup, ...xff };
+const sat: WrkRun = { connections: 50, seconds: args.sat, ...xff };
+const paced: WrkRun = { connections: 100, seconds: args.paced, delayMs: 20, ...xff };
+/** Extra environment for every proxy (REDIS_PORT when --redis). */
+const peerEnv: Record<string, string> = {};
 
 let backendStatus = ""; // stub_status URL of the backend
 
@@ -111,7 +114,8 @@ async function benchPeer(peer: Peer, backendPort: number): Promise<PeerResult> {
   mkdirSync(dir, { recursive: true });
   const port = nextPort();
   const url = `http://127.0.0.1:${port}${PATH}`;
-  const { child, command } = start(peer.id, 0, peer.launch(dir, port, backendPort, nextPort), dir);
+  const launch = peer.launch(dir, port, backendPort, nextPort);
+  const { child, command } = start(peer.id, 0, { ...launch, env: { ...launch.env, ...peerEnv } }, dir);
   const result: PeerResult = { id: peer.id, label: peer.label, command, status: "ok" };
   console.log(`\n== ${peer.label} on :${port}`);
   try {
@@ -201,6 +205,16 @@ async function main(): Promise<void> {
     throw new Error(`backend nginx did not start:\n${tail(join(backendDir, "process.log"))}`);
   }
   console.log(`backend nginx on :${backendPort}; raw outputs in ${rel(runDir)}`);
+  let redis: { child: Child; command: string } | null = null;
+  if (args.redis) {
+    const redisDir = join(runDir, "redis");
+    mkdirSync(redisDir, { recursive: true });
+    const redisPort = nextPort();
+    const cmd = ["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    redis = start("redis", 1, { cmd, env: {} }, redisDir);
+    peerEnv.REDIS_PORT = String(redisPort);
+    console.log(`redis-server on :${redisPort} (core 1)`);
+  }
 
   // The ceiling of core 1: wrk straight to the backend. Through a proxy core 1 does the same work per
   // request, so no proxy can be measured above this.
@@ -226,6 +240,7 @@ async function main(): Promise<void> {
     await Bun.sleep(1000); // let the previous proxy's sockets drain before the next one
   }
   await stopGroup(backend.child);
+  if (redis !== null) await stopGroup(redis.child);
 
   const url = `http://127.0.0.1:PORT${PATH}`;
   const meta: Meta = {
@@ -239,6 +254,7 @@ async function main(): Promise<void> {
     versions: versions(),
     commands: [
       ["backend (config: nginx.conf in the raw dir)", backend.command],
+      ...(redis === null ? [] : [["redis (shared rate limits)", redis.command] as [string, string]]),
       ...results.map((r): [string, string] => [r.label, r.command]),
       ["warm-up", shell(wrkCommand(warmup, url), wrkEnv(warmup))],
       ["saturation", shell(wrkCommand(sat, url), wrkEnv(sat))],

@@ -7,6 +7,25 @@ if delay_ms and delay_ms > 0 then
   function delay() return delay_ms end
 end
 
+-- BENCH_XFF_KEYS=N => each request carries X-Forwarded-For from one of N client addresses
+-- (10.x.y.z, in turn), so per-IP rate limits see N keys. Requests are formatted once, in init.
+local xff_keys = tonumber(os.getenv("BENCH_XFF_KEYS") or "")
+
+if xff_keys and xff_keys > 0 then
+  local reqs = {}
+  local n = 0
+  function init(args)
+    for i = 1, xff_keys do
+      local ip = string.format("10.%d.%d.%d", math.floor(i / 65536) % 256, math.floor(i / 256) % 256, i % 256)
+      reqs[i] = wrk.format(nil, nil, { ["X-Forwarded-For"] = ip })
+    end
+  end
+  function request()
+    n = n % xff_keys + 1
+    return reqs[n]
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

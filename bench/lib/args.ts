@@ -10,6 +10,8 @@ export interface Args {
   strict: boolean; // exit 1 when a peer fails or wrk saw errors (for CI)
   out: string | null;
   keelConfigs: { name: string; path: string }[];
+  xffKeys: number; // 0 = wrk sends no X-Forwarded-For
+  redis: boolean; // start a redis-server (core 1) and pass REDIS_PORT to Keel
 }
 
 export const USAGE = `usage: bash bench/run.sh [flags]
@@ -25,10 +27,12 @@ export const USAGE = `usage: bash bench/run.sh [flags]
   --smoke                  ~5 s per peer, writes bench/.tmp/RESULTS-smoke.md
   --strict                 exit 1 if a peer fails to start or wrk reports errors (for CI)
   --out FILE               where to write the report (default bench/RESULTS.md)
-  --keel-config NAME=FILE  add a row "keel NAME" running Keel with FILE (repeatable)`;
+  --keel-config NAME=FILE  add a row "keel NAME" running Keel with FILE (repeatable)
+  --xff-keys N             every request carries X-Forwarded-For from one of N addresses (per-IP keys)
+  --redis                  start redis-server on core 1 and give Keel its port as REDIS_PORT`;
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { only: null, sat: 15, paced: 30, warmup: 3, quietWait: 60, retries: 1, smoke: false, strict: false, out: null, keelConfigs: [] };
+  const a: Args = { only: null, sat: 15, paced: 30, warmup: 3, quietWait: 60, retries: 1, smoke: false, strict: false, out: null, keelConfigs: [], xffKeys: 0, redis: false };
   const explicit = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -80,6 +84,13 @@ export function parseArgs(argv: string[]): Args {
         a.keelConfigs.push({ name: v.slice(0, eq), path: v.slice(eq + 1) });
         break;
       }
+      case "--xff-keys":
+        a.xffKeys = Number(value());
+        if (!Number.isInteger(a.xffKeys) || a.xffKeys < 0) throw new Error("--xff-keys needs a whole number of addresses");
+        break;
+      case "--redis":
+        a.redis = true;
+        break;
       case "-h":
       case "--help":
         console.log(USAGE);

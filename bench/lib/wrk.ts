@@ -24,6 +24,7 @@ export interface WrkRun {
   connections: number;
   seconds: number;
   delayMs?: number; // paced when set
+  xffKeys?: number; // X-Forwarded-For from this many addresses when set
 }
 
 export function wrkCommand(run: WrkRun, url: string): string[] {
@@ -31,12 +32,15 @@ export function wrkCommand(run: WrkRun, url: string): string[] {
 }
 
 export function wrkEnv(run: WrkRun): Record<string, string> {
-  return run.delayMs ? { BENCH_DELAY_MS: String(run.delayMs) } : {};
+  const env: Record<string, string> = {};
+  if (run.delayMs) env.BENCH_DELAY_MS = String(run.delayMs);
+  if (run.xffKeys) env.BENCH_XFF_KEYS = String(run.xffKeys);
+  return env;
 }
 
 /** Runs wrk to completion; raw output lands in `log`. While it runs, `during` is called every second. */
 export async function runWrk(run: WrkRun, url: string, log: string, during: () => void = () => {}): Promise<WrkResult> {
-  const child = spawnGroup("wrk", wrkCommand(run, url), { env: { BENCH_DELAY_MS: "", ...wrkEnv(run) }, log });
+  const child = spawnGroup("wrk", wrkCommand(run, url), { env: { BENCH_DELAY_MS: "", BENCH_XFF_KEYS: "", ...wrkEnv(run) }, log });
   const tick = setInterval(during, 1000);
   // Bounded: wrk stops itself after -d; the +15 s is only for a wedged wrk.
   const killer = setTimeout(() => stopGroup(child), (run.seconds + 15) * 1000);

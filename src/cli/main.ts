@@ -40,6 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(startFailureMessage(err));
     return 1;
   }
+  await gw.ready;
   console.log(`keel: proxy listening on ${gw.url}`);
   if (gw.admin) console.log(`keel: admin on ${gw.admin.url} (/healthz /readyz /metrics)`);
   return await untilSignal(async (signal) => {

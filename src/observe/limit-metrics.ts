@@ -4,6 +4,7 @@
 // `current` returns the runtime in force, so the families follow a reloaded plan.
 
 import type { ConcurrencyLimiter } from "../limits/concurrency/concurrency-limiter.ts";
+import { SharedRateLimiter } from "../limits/shared/shared-limiter.ts";
 import type { GatewayRuntime } from "../pipeline/gateway-runtime.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
 
@@ -22,6 +23,40 @@ export function registerLimitMetrics(metrics: GatewayMetrics, current: () => Gat
     const find = () => current().limiters.find(name);
     metrics.addGauge("keel_ratelimit_keys", "Keys held by a rate-limit policy's table (at most its maxKeys).", () => find()?.size ?? 0, labels);
     metrics.addGauge("keel_ratelimit_max_keys", "Capacity of a rate-limit policy's key table.", () => find()?.policy.maxKeys ?? 0, labels);
+    if (limiter instanceof SharedRateLimiter) {
+      const shared = () => find() as SharedRateLimiter | undefined;
+      for (const [source, f] of [
+        ["lease", (l: SharedRateLimiter) => l.leaseAdmitted],
+        ["debt", (l: SharedRateLimiter) => l.debtAdmitted],
+        ["outage", (l: SharedRateLimiter) => l.outageAdmitted],
+      ] as const) {
+        metrics.addCounter("keel_ratelimit_shared_admitted_total", "Requests a shared policy admitted, by what decided: a Redis lease, the local fallback as debt charged to Redis later, or the fallback during a Redis outage (failureMode open).", () => {
+          const l = shared();
+          return l ? f(l) : 0;
+        }, { ...labels, source });
+      }
+      metrics.addCounter("keel_ratelimit_store_down_rejected_total", "Requests a shared policy rejected because Redis was out (failureMode closed).", () => shared()?.storeDownRejected ?? 0, labels);
+    }
+    metrics.addCounter(
+      "keel_ratelimit_evictions_total",
+      "Keys dropped from a full table while still owing quota (their debt forgiven); idle keys are dropped for free and not counted.",
+      () => (find() as { evictionsOfActiveKeys?: number } | undefined)?.evictionsOfActiveKeys ?? 0,
+      labels,
+    );
+  }
+
+  if (rt.limiters.store !== null) {
+    const store = () => current().limiters.store;
+    const n = (f: (s: NonNullable<ReturnType<typeof store>>) => number) => () => {
+      const s = store();
+      return s === null ? 0 : f(s);
+    };
+    metrics.addGauge("keel_ratelimit_redis_up", "1 while the Redis store of shared rate limits answers; 0 = shared policies run in their failure mode.", n((s) => (s.up ? 1 : 0)));
+    metrics.addCounter("keel_ratelimit_lease_requests_total", "Quota takes sent to Redis (in the background, batched).", n((s) => s.leaseRequests));
+    metrics.addCounter("keel_ratelimit_lease_refreshes_total", "Takes that refreshed a key's existing lease.", n((s) => s.leaseRefreshes));
+    metrics.addCounter("keel_ratelimit_lease_tokens_total", "Requests' worth of quota granted by Redis.", n((s) => s.tokensGranted));
+    metrics.addCounter("keel_ratelimit_redis_errors_total", "Failed Redis calls (connection errors, timeouts, error replies).", n((s) => s.redisErrors));
+    metrics.addCounter("keel_ratelimit_redis_mode_switches_total", "Switches between shared mode and the failure mode.", n((s) => s.modeSwitches));
   }
 
   const limiters: { scope: string; name: string; read: () => ConcurrencyLimiter | null | undefined }[] = [];

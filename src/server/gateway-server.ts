@@ -20,9 +20,17 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly client: UpstreamClient;
   readonly isReady: () => boolean;
+  /**
+   * Resolves once shared rate limits reach Redis, or after their connect grace (then their failure
+   * mode applies until Redis answers). /readyz is 503 until then. At once without shared limits.
+   */
+  readonly ready: Promise<void>;
   /** Stop accepting, let in-flight requests finish up to the plan's drain timeout, then close. */
   drain(): Promise<{ inFlightAtDeadline: number }>;
 }
+
+/** How long /readyz waits for Redis (shared rate limits) at startup before serving anyway. */
+export const SHARED_LIMITS_GRACE_MS = 2000;
 
 export interface StartOptions {
   /** Defaults to the native HTTP/1.1 client. */
@@ -64,7 +72,11 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   registerLimitMetrics(metrics, () => runtime);
   metrics.addGauge("keel_draining", "1 while the gateway drains before exit.", () => (draining ? 1 : 0));
   const monitor = startProcessMonitor(metrics);
-  const isReady = () => !draining;
+  // Shared limits decide in their failure mode until Redis answers: say "not ready" for a short
+  // grace so a load balancer waits, then serve either way.
+  let limitsReady = false;
+  const ready = runtime.limiters.ready(SHARED_LIMITS_GRACE_MS).then(() => void (limitsReady = true));
+  const isReady = () => !draining && limitsReady;
   let admin: AdminServer | null = null;
   try {
     admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady });
@@ -85,6 +97,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     metrics,
     client,
     isReady,
+    ready,
     async drain() {
       draining = true;
       const stopped = server.stop(false);
