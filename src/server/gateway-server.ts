@@ -74,7 +74,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   const monitor = startProcessMonitor(metrics);
   // Shared limits decide in their failure mode until Redis answers: say "not ready" for a short
   // grace so a load balancer waits, then serve either way.
-  let limitsReady = false;
+  let limitsReady = runtime.limiters.store === null;
   const ready = runtime.limiters.ready(SHARED_LIMITS_GRACE_MS).then(() => void (limitsReady = true));
   const isReady = () => !draining && limitsReady;
   let admin: AdminServer | null = null;

@@ -101,7 +101,7 @@ describe("SharedRateLimiter, three instances", () => {
     const policy = sharedPolicy();
     const c = await cluster(policy);
     try {
-      const t = await drive(c.limiters, 900, 4000);
+      const t = await drive(c.limiters, 900, 2000);
       const expected = (policy.count * (t.last - t.first)) / 1000 + policy.burst;
       const lease = sum(c.limiters.map((l) => l.leaseAdmitted));
       const debt = sum(c.limiters.map((l) => l.debtAdmitted));
@@ -122,7 +122,7 @@ describe("SharedRateLimiter, three instances", () => {
     const policy = sharedPolicy();
     const c = await cluster(policy);
     try {
-      const t = await drive(c.limiters, 240, 2000);
+      const t = await drive(c.limiters, 240, 1000);
       expect(t.admitted).toBe(t.offered);
       const lease = sum(c.limiters.map((l) => l.leaseAdmitted));
       const takes = sum(c.stores.map((s) => s.leaseRequests));
@@ -158,7 +158,7 @@ describe("SharedRateLimiter, three instances", () => {
       const restartedAt = performance.now();
       await redis.restart();
       let allUpAt = 0;
-      const after = await drive(c.limiters, 900, 2000, (now) => {
+      const after = await drive(c.limiters, 900, 1200, (now) => {
         if (allUpAt === 0 && c.stores.every((s) => s.up)) allUpAt = now;
       });
       expect(allUpAt).toBeGreaterThan(0);
@@ -181,7 +181,7 @@ describe("SharedRateLimiter, three instances", () => {
       const killedAt = performance.now();
       let allDownAt = 0;
       const killing = redis.stop();
-      const outage = await drive(c.limiters, 900, 1500, (now) => {
+      const outage = await drive(c.limiters, 900, 1000, (now) => {
         if (allDownAt === 0 && c.stores.every((s) => !s.up)) allDownAt = now;
       });
       await killing;
@@ -198,7 +198,7 @@ describe("SharedRateLimiter, three instances", () => {
       await redis.restart();
       let allUpAt = 0;
       const before = sum(c.limiters.map((l) => l.leaseAdmitted));
-      const after = await drive(c.limiters, 900, 1500, (now) => {
+      const after = await drive(c.limiters, 900, 1000, (now) => {
         if (allUpAt === 0 && c.stores.every((s) => s.up)) allUpAt = now;
       });
       expect(allUpAt).toBeGreaterThan(0);
