@@ -264,6 +264,10 @@ async function main(): Promise<void> {
     durations: { warmup: args.warmup, sat: args.sat, paced: args.paced },
     rawDir: rel(runDir),
     ceilingRps: ceiling.rps,
+    traffic:
+      args.xffKeys > 0
+        ? `every request (to every proxy) carries X-Forwarded-For from one of ${args.xffKeys.toLocaleString("en-US")} addresses in turn (wrk-report.lua, BENCH_XFF_KEYS), so Keel's per-IP limits see that many keys`
+        : undefined,
   };
   writeFileSync(out, renderReport(meta, results));
   console.log(`\nwrote ${rel(out)}`);

@@ -24,6 +24,7 @@ export interface Meta {
   durations: { warmup: number; sat: number; paced: number };
   rawDir: string;
   ceilingRps: number; // wrk straight to the backend: what core 1 can do with no proxy
+  traffic?: string; // what each request carries beyond the plain GET, when it is not plain
 }
 
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
@@ -67,6 +68,21 @@ function reading(results: PeerResult[], ceilingRps: number): string[] {
       : `${kilo(r.sat!.rps)} rps; p99.9 ${ms(r.paced!.p999)} ms`;
     const spread = `p99.9/p99 ${(r.paced!.p999 / r.paced!.p99).toFixed(1)}`;
     lines.push(`- ${r.label}: ${vs} (${spread}); RSS ${r.rssMb?.toFixed(0)} MB.`);
+  }
+  // Keel variants (--keel-config) against Keel's pass-through row of the same run.
+  const keel = ok.find((r) => r.id === "keel");
+  for (const v of ok.filter((r) => r.id.startsWith("keel-"))) {
+    if (!keel) break;
+    const p999 = (v.paced!.p999 / keel.paced!.p999 - 1) * 100;
+    lines.push(
+      `- ${v.label} vs keel (pass-through, same run): ${(v.sat!.rps / keel.sat!.rps).toFixed(2)}× saturation rps; paced p99.9 ${ms(v.paced!.p999)} vs ${ms(keel.paced!.p999)} ms (${p999 >= 0 ? "+" : ""}${p999.toFixed(0)}%), p99 ${ms(v.paced!.p99)} vs ${ms(keel.paced!.p99)} ms.`,
+    );
+  }
+  const local = ok.find((r) => r.id === "keel-limits-local");
+  const shared = ok.find((r) => r.id === "keel-limits-shared");
+  if (local && shared) {
+    const d = (shared.paced!.p999 / local.paced!.p999 - 1) * 100;
+    lines.push(`- keel limits-shared vs keel limits-local: paced p99.9 ${ms(shared.paced!.p999)} vs ${ms(local.paced!.p999)} ms (${d >= 0 ? "+" : ""}${d.toFixed(0)}%); ${(shared.sat!.rps / local.sat!.rps).toFixed(2)}× saturation rps.`);
   }
   const naive = ok.find((r) => r.id === "bun-naive");
   for (const k of ok.filter((r) => r.id.startsWith("keel"))) {
@@ -120,6 +136,7 @@ export function renderReport(meta: Meta, results: PeerResult[]): string {
     `- Pinning: ${meta.pinning}`,
     `- Runs per proxy: warm-up ${d.warmup} s (50 connections), saturation ${d.sat} s (wrk -t1 -c50, closed loop), paced ${d.paced} s (wrk -t1 -c100, 20 ms pause per connection between requests ≈ 5k rps)`,
     `- Paced samples per proxy: ${paced.length ? `${Math.min(...paced).toLocaleString("en-US")} to ${Math.max(...paced).toLocaleString("en-US")}` : "none"} (p99.9 wants ≥ 100k)`,
+    ...(meta.traffic ? [`- Traffic: ${meta.traffic}`] : []),
     `- Load-side ceiling: wrk straight to the backend (no proxy, same saturation run) did ${kilo(meta.ceilingRps)} rps; core 1 does that work for every proxy too, so no row can exceed it`,
     `- Raw wrk outputs and generated configs: \`${meta.rawDir}\``,
     ``,

@@ -99,8 +99,13 @@ function checkRateLimits(config: Obj, routes: unknown[]): Issue[] {
   const issues: Issue[] = [];
   const named = isObj(config.rateLimits) ? config.rateLimits : {};
   const sharedNeedsRedis = (policy: unknown, path: ConfigPath) => {
-    if (isObj(policy) && policy.shared !== undefined && policy.shared !== false && config.redis === undefined) {
+    if (!isObj(policy) || policy.shared === undefined || policy.shared === false) return;
+    if (config.redis === undefined) {
       issues.push({ path: [...path, "shared"], atKey: true, message: `${formatPath(path)}.shared: needs a redis: { url: ... } section, where shared limits keep their state` });
+    }
+    const ttl = isObj(policy.shared) ? parseDuration(policy.shared.leaseTtl) : null;
+    if (typeof ttl === "number" && ttl < MIN_LEASE_TTL_MS) {
+      issues.push({ path: [...path, "shared", "leaseTtl"], message: `${formatPath(path)}.shared.leaseTtl: at least ${MIN_LEASE_TTL_MS}ms (a lease must outlive the round trip to Redis), got "${(policy.shared as Obj).leaseTtl}"` });
     }
   };
   for (const [name, policy] of Object.entries(named)) sharedNeedsRedis(policy, ["rateLimits", name]);
@@ -135,6 +140,9 @@ function checkRateLimits(config: Obj, routes: unknown[]): Issue[] {
   });
   return issues;
 }
+
+/** A lease shorter than this would expire before it could be used. */
+const MIN_LEASE_TTL_MS = 100;
 
 function paramNamesOf(path: string): string[] {
   return path.split("/").filter((s) => s.startsWith(":")).map((s) => s.slice(1));

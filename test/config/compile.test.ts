@@ -116,3 +116,48 @@ test("YAML anchors and aliases work", () => {
   const plan = planOf(`upstreams:\n  a: &up { endpoints: ["http://h:1"] }\n  b: *up\nroutes:\n  - { name: a, upstream: a }\n  - { name: b, upstream: b }\n`);
   expect(plan.upstreams.get("b")!.endpoints[0]!.authority).toBe("h:1");
 });
+
+test("limits compile: named and inline policies, key parts, shared defaults, concurrency and budget", () => {
+  const plan = planOf(`
+redis: { url: "redis://127.0.0.1:6379" }
+server: { trustedProxies: [10.0.0.0/8], maxUrlLength: 1kb, shedding: { maxInFlight: 0, maxEventLoopLag: 0s } }
+rateLimits:
+  per-ip: { rate: 100/s, burst: 20 }
+  per-key: { rate: 6000/min, key: [header:X-Api-Key, route], maxKeys: 5, shared: true }
+${UPSTREAMS}routes:
+  - name: users
+    match: { path: /users/:id }
+    upstream: users
+    budget: 50ms
+    maxRequestBody: 1kb
+    rateLimit: [per-ip, per-key, { rate: 1/h, key: param:id, shared: { failureMode: closed, localShare: 0.5, leaseTtl: 1s } }]
+    concurrency: { max: 10, queue: 5, adaptive: { minLimit: 2 } }
+`);
+  const r = plan.routes[0]!;
+  expect(r.budgetMs).toBe(50);
+  expect(r.maxRequestBodyBytes).toBe(1024);
+  expect(r.rateLimits).toEqual([
+    { name: "per-ip", count: 100, periodMs: 1000, burst: 20, key: [{ kind: "clientIp" }], maxKeys: 100_000, shared: null },
+    {
+      name: "per-key",
+      count: 6000,
+      periodMs: 60_000,
+      burst: 6000,
+      key: [{ kind: "header", name: "x-api-key" }, { kind: "route" }],
+      maxKeys: 5,
+      shared: { failureMode: "open", localShare: 1, leaseTtlMs: 2000 },
+    },
+    { name: "users#3", count: 1, periodMs: 3_600_000, burst: 1, key: [{ kind: "param", name: "id" }], maxKeys: 100_000, shared: { failureMode: "closed", localShare: 0.5, leaseTtlMs: 1000 } },
+  ]);
+  expect(r.concurrency).toEqual({
+    max: 10,
+    queue: 5,
+    queueTimeoutMs: 1000,
+    queueTargetMs: 5,
+    queueIntervalMs: 100,
+    adaptive: { minLimit: 2, maxLimit: 10, initialLimit: 10, windowMs: 1000, tolerance: 1.5 },
+  });
+  expect(plan.redis).toEqual({ url: "redis://127.0.0.1:6379", keyPrefix: "keel:rl:", connectTimeoutMs: 500 });
+  expect(plan.server.trustedProxies).toEqual(["10.0.0.0/8"]);
+  expect(plan.server.shedding).toEqual({ maxInFlight: 0, maxEventLoopLagMs: 0 });
+});

@@ -174,3 +174,46 @@ test("all errors are reported, sorted by position", () => {
   const errors = brief(text);
   expect(errors.map((e) => e.split(" ")[0])).toEqual([at(text, "nope"), at(text, "missing"), at(text, "1 s"), at(text, "99999")]);
 });
+
+// ---- limits -------------------------------------------------------------------------------------
+
+const limitRoute = (rateLimit: string, match = "") => `${UPSTREAMS}routes:\n  - name: users\n    upstream: users\n${match}    rateLimit: ${rateLimit}\n`;
+
+test("an undefined rate-limit policy lists the defined ones, with a suggestion", () => {
+  const text = `rateLimits:\n  per-ip: { rate: 10/s }\n${limitRoute("per-ipp")}`;
+  expectOne(text, "per-ipp", ['no rate-limit policy named "per-ipp"', "defined under rateLimits: per-ip", 'did you mean "per-ip"']);
+});
+
+test("a badly written rate", () => {
+  expectOne(limitRoute("{ rate: 5/x }"), "5/x", ['expected a rate like "100/s"', '"5/x"']);
+});
+
+test("burst 0 and a bad key part", () => {
+  expectOne(limitRoute("{ rate: 5/s, burst: 0 }"), "0 }", ["burst", "a whole number from 1"]);
+  expectOne(limitRoute("{ rate: 5/s, key: ip }"), "ip }", ["key", "clientIp, route, header:<name>, param:<name>", "got \"ip\""]);
+});
+
+test("a param key part needs that :param in the route's path", () => {
+  const text = limitRoute("{ rate: 5/s, key: param:id }", "    match: { path: /users/:uid }\n");
+  expectOne(text, "{ rate: 5/s, key: param:id }", ['key part "param:id" needs a :id segment', "the route's path params: :uid"]);
+});
+
+test("a shared policy needs a redis section; a lease TTL under 100ms is refused", () => {
+  expectOne(`rateLimits:\n  a: { rate: 1/s, shared: true }\n${limitRoute("a")}`, "shared", ["rateLimits.a.shared: needs a redis"]);
+  const text = `redis: { url: "redis://127.0.0.1:6379" }\nrateLimits:\n  a: { rate: 1/s, shared: { leaseTtl: 20ms } }\n${limitRoute("a")}`;
+  expectOne(text, "20ms", ["leaseTtl: at least 100ms"]);
+});
+
+test("trustedProxies entries must be addresses or CIDRs", () => {
+  expectOne(withTop("server: { trustedProxies: [ 10.0.0.0/8, 10.0.0.0/33 ] }\n"), "10.0.0.0/33", ["server.trustedProxies[1]", "prefix length"]);
+  expectOne(withTop("server: { trustedProxies: [ bogus ] }\n"), "bogus", ["not an IP address or CIDR"]);
+});
+
+test("maxHeaderBytes above Bun's 16kb cap", () => {
+  expectOne(withTop("server: { maxHeaderBytes: 32kb }\n"), "32kb", ["at most 16kb"]);
+});
+
+test("concurrency needs max; adaptive is true or a mapping", () => {
+  expectOne(`${UPSTREAMS}routes:\n  - name: users\n    upstream: users\n    concurrency: { queue: 5 }\n`, "{ queue: 5 }", ['missing required key "max"']);
+  expectOne(`${UPSTREAMS}routes:\n  - name: users\n    upstream: users\n    concurrency: { max: 5, adaptive: yes }\n`, "yes", ["adaptive", "true, false or a mapping"]);
+});
