@@ -41,6 +41,7 @@ for (const client of CLIENTS) {
       const before = raw.connections;
       const r = await rawRequest(gw.port, `POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n${"a".repeat(5000)}`);
       expect(r.text.startsWith("HTTP/1.1 413")).toBe(true);
+      expect(r.text).toContain('"code":"KEEL_REQUEST_BODY_TOO_LARGE"');
       expect(raw.connections).toBe(before);
     });
 
@@ -65,6 +66,8 @@ for (const client of CLIENTS) {
         sock.end();
       }
       expect(answer.startsWith("HTTP/1.1 413")).toBe(true);
+      expect(answer).toContain("application/problem+json");
+      expect(answer).toContain('"code":"KEEL_REQUEST_BODY_TOO_LARGE"');
       expect(chunkedCompleted()).toBe(false);
       // Whatever was forwarded, that upstream exchange was abandoned: the backend's connection closes.
       if (raw.received.some((r) => r.includes("POST /chunked"))) {
