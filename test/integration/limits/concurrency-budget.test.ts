@@ -4,7 +4,7 @@
 // budget in x-keel-budget-ms, and every slot back (gauges at 0) after each case.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startBackend, type Backend } from "../../support/backend.ts";
+import { deadPort, startBackend, type Backend } from "../../support/backend.ts";
 import { startKeel, waitFor, type TestGateway } from "../../support/gateway.ts";
 
 let backend: Backend;
@@ -33,6 +33,9 @@ upstreams:
   narrow:
     endpoints: ["http://${backend.authority}"]
     concurrency: { max: 1, queue: 5, queueTimeout: 5s }
+  down:
+    endpoints: ["http://127.0.0.1:${deadPort()}"]
+    concurrency: { max: 1 }
 routes:
   - name: no-queue
     match: { pathPrefix: /nq }
@@ -49,6 +52,10 @@ routes:
     match: { pathPrefix: /b }
     upstream: backend
     budget: 100ms
+  - name: to-down
+    match: { pathPrefix: /down }
+    upstream: down
+    concurrency: { max: 1 }
   - name: narrow-holder
     match: { pathPrefix: /nh }
     upstream: narrow
@@ -116,6 +123,20 @@ describe("concurrency", () => {
     releaseAll();
     expect((await first).status).toBe(200);
     await waitFor(async () => (await gauge("keel_concurrency_in_flight", 'scope="route",name="queued"')) === 0, 4000, "slots back");
+  });
+
+  test("slots come back after upstream errors and after a client leaves mid-exchange", async () => {
+    for (let i = 0; i < 3; i++) expect((await get("/down/x")).status).toBe(502);
+    expect(await gauge("keel_concurrency_in_flight", 'scope="route",name="to-down"')).toBe(0);
+    expect(await gauge("keel_concurrency_in_flight", 'scope="upstream",name="down"')).toBe(0);
+    const ac = new AbortController();
+    const gone = fetch(gw.url + "/nq/hold", { signal: ac.signal }).catch(() => "aborted");
+    await heldCount(1);
+    ac.abort();
+    expect(await gone).toBe("aborted");
+    await waitFor(async () => (await gauge("keel_concurrency_in_flight", 'scope="route",name="no-queue"')) === 0, 4000, "the slot back after the client left");
+    releaseAll();
+    expect((await get("/nq/x")).status).toBe(200);
   });
 
   test("an upstream's limit holds over all its routes", async () => {
