@@ -3,6 +3,7 @@
 import { DEFAULTS, type RawConcurrency, type RawConfig, type RawListen, type RawRatePolicy, type RawRoute, type RawUpstream } from "./schema.ts";
 import { parseDuration, parseRate, parseSize, type Rate } from "./units.ts";
 import type { ConcurrencyPlan, KeyPart, RatePolicyPlan } from "../limits/types.ts";
+import type { HedgePlan, RetryPlan } from "../resilience/types.ts";
 import { parseEndpoint, type ParsedEndpoint } from "./endpoint.ts";
 import type { EndpointPlan, ListenPlan, Plan, RouteMatchPlan, RoutePlan, UpstreamPlan } from "./plan.ts";
 
@@ -44,7 +45,7 @@ export function compilePlan(config: RawConfig, source: string): Plan {
             connectTimeoutMs: ms(config.redis.connectTimeout ?? DEFAULTS.redis.connectTimeout),
           },
     upstreams: readOnlyMap(upstreams),
-    routes: config.routes.map((raw, i) => compileRoute(raw, i, named, maxBody)),
+    routes: config.routes.map((raw, i) => compileRoute(raw, i, named, maxBody, upstreams.get(raw.upstream))),
   });
 }
 
@@ -105,18 +106,88 @@ function compileListen(raw: RawListen | undefined, d: ListenPlan): ListenPlan {
 
 function compileUpstream(name: string, raw: RawUpstream): UpstreamPlan {
   const pool = { ...DEFAULTS.upstream.pool, ...raw.pool };
+  const balance = raw.balance ?? DEFAULTS.upstream.balance;
+  const active = raw.health?.active === undefined ? null : { ...DEFAULTS.healthCheck, ...raw.health.active };
+  const outlier = raw.health?.outlier === undefined ? null : { ...DEFAULTS.outlier, ...raw.health.outlier };
+  const breaker = raw.breaker === undefined ? null : { ...DEFAULTS.breaker, ...raw.breaker };
+  const budget = { ...DEFAULTS.retryBudget, ...raw.retryBudget };
   return {
     name,
-    endpoints: raw.endpoints.map((url): EndpointPlan => ({ url, ...(parseEndpoint(url) as ParsedEndpoint) })),
-    balance: raw.balance ?? DEFAULTS.upstream.balance,
+    endpoints: raw.endpoints.map((e): EndpointPlan => {
+      const url = typeof e === "string" ? e : e.url;
+      return { url, ...(parseEndpoint(url) as ParsedEndpoint), weight: typeof e === "string" ? 1 : (e.weight ?? 1) };
+    }),
+    balance: typeof balance === "string" ? balance : "hash",
+    hashKey: typeof balance === "string" ? null : parseKeyPart(balance.hash),
     connectTimeoutMs: ms(raw.connectTimeout ?? DEFAULTS.upstream.connectTimeout),
     maxIdlePerEndpoint: pool.maxIdle,
     idleTimeoutMs: ms(pool.idleTimeout),
     concurrency: compileConcurrency(raw.concurrency),
+    healthCheck:
+      active === null
+        ? null
+        : {
+            path: active.path,
+            intervalMs: ms(active.interval),
+            timeoutMs: ms(active.timeout),
+            expectStatus: active.expectStatus.map(statusRange),
+            healthyThreshold: active.healthyThreshold,
+            unhealthyThreshold: active.unhealthyThreshold,
+          },
+    outlier:
+      outlier === null
+        ? null
+        : {
+            consecutiveFailures: outlier.consecutiveFailures,
+            baseEjectionMs: ms(outlier.baseEjection),
+            maxEjectionMs: ms(outlier.maxEjection),
+            maxEjectedPercent: outlier.maxEjectedPercent,
+          },
+    breaker:
+      breaker === null
+        ? null
+        : {
+            failureRatio: breaker.failureRatio,
+            minRequests: breaker.minRequests,
+            windowMs: ms(breaker.window),
+            openMs: ms(breaker.openFor),
+            halfOpenProbes: breaker.halfOpenProbes,
+            maxConnections: raw.breaker?.maxConnections ?? null,
+            maxPending: raw.breaker?.maxPending ?? null,
+            maxInFlight: raw.breaker?.maxInFlight ?? null,
+          },
+    retryBudget: { ratio: budget.ratio, minPerSecond: budget.minPerSecond, windowMs: ms(budget.window) },
   };
 }
 
-function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, RatePolicyPlan>, serverMaxBody: number): RoutePlan {
+/** 200 → [200, 200]; "200-299" → [200, 299]. */
+function statusRange(s: number | string): [number, number] {
+  if (typeof s === "number") return [s, s];
+  const [a, b] = s.split("-");
+  return [Number(a), Number(b ?? a)];
+}
+
+function compileRetry(raw: RawRoute["retry"], up: UpstreamPlan | undefined): RetryPlan | null {
+  if (raw === undefined || raw === false || up === undefined) return null;
+  const r = { ...DEFAULTS.retry, ...(raw === true ? {} : raw) };
+  const on = r.on as readonly (string | number)[];
+  return {
+    attempts: r.attempts,
+    onConnectFailure: on.includes("connect-failure"),
+    onReset: on.includes("reset"),
+    onStatus: on.filter((x): x is number => typeof x === "number"),
+    allMethods: r.allMethods,
+    budget: up.retryBudget,
+  };
+}
+
+function compileHedge(raw: RawRoute["hedge"]): HedgePlan | null {
+  if (raw === undefined || raw === false) return null;
+  const h = { ...DEFAULTS.hedge, ...(raw === true ? {} : raw) };
+  return { percentile: h.percentile, floorMs: ms(h.floor), maxExtraRatio: h.maxExtra, windowMs: ms(h.window), refreshMs: ms(h.refresh) };
+}
+
+function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, RatePolicyPlan>, serverMaxBody: number, up: UpstreamPlan | undefined): RoutePlan {
   const m = raw.match ?? {};
   const match: RouteMatchPlan = {
     hosts: unique(list(m.host).map(hostWithoutPort)),
@@ -137,6 +208,8 @@ function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, R
     // semantic.ts checked that every name is defined.
     rateLimits: list(raw.rateLimit).map((p, n) => (typeof p === "string" ? named.get(p)! : compilePolicy(`${raw.name}#${n + 1}`, p))),
     concurrency: compileConcurrency(raw.concurrency),
+    retry: compileRetry(raw.retry, up),
+    hedge: compileHedge(raw.hedge),
   };
 }
 

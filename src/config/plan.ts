@@ -1,9 +1,10 @@
 // The compiled, frozen plan the gateway runs on. Built once per config load by compile.ts;
 // nothing on the request path reads raw config.
 
-import type { ConcurrencyPlan, RatePolicyPlan } from "../limits/types.ts";
+import type { ConcurrencyPlan, KeyPart, RatePolicyPlan } from "../limits/types.ts";
+import type { BreakerPlan, HealthCheckPlan, HedgePlan, OutlierPlan, RetryBudgetPlan, RetryPlan } from "../resilience/types.ts";
 
-export type BalanceKind = "p2c" | "round-robin";
+export type BalanceKind = "p2c" | "round-robin" | "weighted" | "hash";
 
 export interface ListenPlan {
   readonly host: string;
@@ -17,12 +18,16 @@ export interface EndpointPlan {
   readonly port: number;
   /** Value sent as Host to this endpoint ("127.0.0.1:9001"). */
   readonly authority: string;
+  /** Relative share of traffic (balance: weighted, hash); 1 unless configured. */
+  readonly weight: number;
 }
 
 export interface UpstreamPlan {
   readonly name: string;
   readonly endpoints: readonly EndpointPlan[];
   readonly balance: BalanceKind;
+  /** The key hashed when balance is "hash"; else null. */
+  readonly hashKey: KeyPart | null;
   readonly connectTimeoutMs: number;
   /** Idle keep-alive connections kept per endpoint. */
   readonly maxIdlePerEndpoint: number;
@@ -30,6 +35,13 @@ export interface UpstreamPlan {
   readonly idleTimeoutMs: number;
   /** In-flight cap over all routes sending here; null = none. */
   readonly concurrency: ConcurrencyPlan | null;
+  /** Active checks; null = none (endpoints are taken as healthy). */
+  readonly healthCheck: HealthCheckPlan | null;
+  /** Passive ejection; null = off. */
+  readonly outlier: OutlierPlan | null;
+  readonly breaker: BreakerPlan | null;
+  /** Retries to this upstream, from all its routes, stay within this budget. */
+  readonly retryBudget: RetryBudgetPlan;
 }
 
 export interface HeaderMatch {
@@ -67,6 +79,10 @@ export interface RoutePlan {
   /** All must pass. A named policy is one limiter shared by every route naming it. */
   readonly rateLimits: readonly RatePolicyPlan[];
   readonly concurrency: ConcurrencyPlan | null;
+  /** null = no retries. Its budget is the upstream's. */
+  readonly retry: RetryPlan | null;
+  /** null = no hedging. */
+  readonly hedge: HedgePlan | null;
 }
 
 export interface ServerPlan {

@@ -19,6 +19,12 @@ export const DEFAULTS = {
   rateLimit: { maxKeys: 100000, shared: { failureMode: "open", localShare: 1, leaseTtl: "2s" } },
   concurrency: { queue: 0, queueTimeout: "1s", queueTarget: "5ms", queueInterval: "100ms" },
   adaptive: { minLimit: 4, initialLimit: 20, window: "1s", tolerance: 1.5 },
+  healthCheck: { path: "/healthz", interval: "5s", timeout: "1s", expectStatus: ["200-299"], healthyThreshold: 2, unhealthyThreshold: 3 },
+  outlier: { consecutiveFailures: 5, baseEjection: "30s", maxEjection: "5m", maxEjectedPercent: 50 },
+  breaker: { failureRatio: 0.5, minRequests: 20, window: "10s", openFor: "5s", halfOpenProbes: 3 },
+  retryBudget: { ratio: 0.2, minPerSecond: 10, window: "10s" },
+  retry: { attempts: 2, on: ["connect-failure", "reset"], allMethods: false },
+  hedge: { percentile: 95, floor: "5ms", maxExtra: 0.05, window: "30s", refresh: "5s" },
   requestId: { header: "x-request-id", trustIncoming: false },
   upstream: { balance: "p2c", connectTimeout: "1s", pool: { maxIdle: 64, idleTimeout: "30s" } },
   route: { timeout: "30s", stripPrefix: false },
@@ -56,10 +62,18 @@ export interface RawRatePolicy {
   shared?: boolean | { failureMode?: "open" | "closed"; localShare?: number; leaseTtl?: string };
 }
 
+export type RawEndpoint = string | { url: string; weight?: number };
+
 export interface RawUpstream {
-  endpoints: string[];
+  endpoints: RawEndpoint[];
   concurrency?: RawConcurrency;
-  balance?: "p2c" | "round-robin";
+  health?: {
+    active?: { path?: string; interval?: string; timeout?: string; expectStatus?: (number | string)[]; healthyThreshold?: number; unhealthyThreshold?: number };
+    outlier?: { consecutiveFailures?: number; baseEjection?: string; maxEjection?: string; maxEjectedPercent?: number };
+  };
+  breaker?: { failureRatio?: number; minRequests?: number; window?: string; openFor?: string; halfOpenProbes?: number; maxConnections?: number; maxPending?: number; maxInFlight?: number };
+  retryBudget?: { ratio?: number; minPerSecond?: number; window?: string };
+  balance?: "p2c" | "round-robin" | "weighted" | { hash: string };
   connectTimeout?: string;
   pool?: { maxIdle?: number; idleTimeout?: string };
 }
@@ -80,6 +94,8 @@ export interface RawRoute {
   maxRequestBody?: string;
   rateLimit?: string | RawRatePolicy | (string | RawRatePolicy)[];
   concurrency?: RawConcurrency;
+  retry?: boolean | { attempts?: number; on?: (string | number)[]; allMethods?: boolean };
+  hedge?: boolean | { percentile?: number; floor?: string; maxExtra?: number; window?: string; refresh?: string };
 }
 
 /** A config that passed the schema (and so has this shape). */
@@ -270,11 +286,95 @@ const upstream = {
     endpoints: {
       type: "array",
       minItems: 1,
-      items: { type: "string", expect: 'an endpoint URL like "http://127.0.0.1:9001"' },
+      items: {
+        type: ["string", "object"],
+        additionalProperties: false,
+        required: ["url"],
+        properties: {
+          url: { type: "string", expect: 'an endpoint URL like "http://127.0.0.1:9001"' },
+          weight: count("Share of traffic relative to the other endpoints (balance: weighted or hash).", 1, 1000, 1),
+        },
+        expect: 'an endpoint URL like "http://127.0.0.1:9001" or { url: ..., weight: 3 }',
+      },
       expect: 'a list of endpoint URLs like ["http://127.0.0.1:9001"] (at least one)',
-      description: "Backend addresses, http://host:port.",
+      description: "Backend addresses, http://host:port, optionally with a weight.",
     },
-    balance: { type: "string", enum: ["p2c", "round-robin"], description: "How an endpoint is picked.", default: DEFAULTS.upstream.balance },
+    balance: {
+      type: ["string", "object"],
+      pattern: "^(p2c|round-robin|weighted)$",
+      additionalProperties: false,
+      required: ["hash"],
+      properties: { hash: { ...keyPart, expect: "a key part to hash: clientIp, route, header:<name> or param:<name>" } },
+      expect: 'p2c, round-robin, weighted, or { hash: <key part> } like { hash: "header:x-user" }',
+      description: "How an endpoint is picked.",
+      default: DEFAULTS.upstream.balance,
+    },
+    health: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        active: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            path: { type: "string", pattern: PATH, expect: 'a path like "/healthz"', description: "Path each endpoint is checked on (GET).", default: DEFAULTS.healthCheck.path },
+            interval: duration("Time between checks of one endpoint.", DEFAULTS.healthCheck.interval, true),
+            timeout: duration("A check without a response head by then fails.", DEFAULTS.healthCheck.timeout, true),
+            expectStatus: {
+              type: "array",
+              minItems: 1,
+              items: { type: ["integer", "string"], pattern: "^[1-5][0-9][0-9](-[1-5][0-9][0-9])?$", minimum: 100, maximum: 599, expect: 'a status like 200 or a range like "200-299"' },
+              expect: 'a list of statuses and ranges like [200, "300-399"]',
+              description: "Statuses that count as healthy.",
+              default: DEFAULTS.healthCheck.expectStatus,
+            },
+            healthyThreshold: count("Consecutive passes that make an endpoint healthy again.", 1, 100, DEFAULTS.healthCheck.healthyThreshold),
+            unhealthyThreshold: count("Consecutive failures that make an endpoint unhealthy.", 1, 100, DEFAULTS.healthCheck.unhealthyThreshold),
+          },
+          expect: "a mapping like { path: /healthz, interval: 5s }",
+        },
+        outlier: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            consecutiveFailures: count("Failures in a row (connect failures, resets, 5xx) that eject an endpoint.", 1, 1000, DEFAULTS.outlier.consecutiveFailures),
+            baseEjection: duration("First ejection's length; it doubles with each further ejection.", DEFAULTS.outlier.baseEjection, true),
+            maxEjection: duration("Longest ejection.", DEFAULTS.outlier.maxEjection, true),
+            maxEjectedPercent: count("Most endpoints ejected at once, in percent.", 0, 100, DEFAULTS.outlier.maxEjectedPercent),
+          },
+          expect: "a mapping like { consecutiveFailures: 5, baseEjection: 30s }",
+        },
+      },
+      expect: "a mapping with active and/or outlier",
+      description: "Active health checks and passive outlier ejection.",
+    },
+    breaker: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        failureRatio: { type: "number", exclusiveMinimum: 0, maximum: 1, expect: "a number greater than 0 and at most 1", description: "Failure share over the window that opens the breaker.", default: DEFAULTS.breaker.failureRatio },
+        minRequests: count("Requests the window must have seen before the ratio counts.", 1, 1_000_000, DEFAULTS.breaker.minRequests),
+        window: duration("Window the failure ratio is taken over.", DEFAULTS.breaker.window, true),
+        openFor: duration("How long the breaker stays open before probing.", DEFAULTS.breaker.openFor, true),
+        halfOpenProbes: count("Requests let through while half-open; all must succeed to close.", 1, 1000, DEFAULTS.breaker.halfOpenProbes),
+        maxConnections: count("Most connections to the upstream (all endpoints).", 1, 1_000_000),
+        maxPending: count("Most requests waiting for a connection.", 0, 1_000_000),
+        maxInFlight: count("Most requests in flight to the upstream.", 1, 1_000_000),
+      },
+      expect: "a mapping like { failureRatio: 0.5, minRequests: 20, window: 10s, openFor: 5s }",
+      description: "Circuit breaker: fast 503s while the upstream is failing.",
+    },
+    retryBudget: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        ratio: { type: "number", minimum: 0, maximum: 10, expect: "a number from 0 to 10", description: "Retries allowed per request sent (0.2 = one per five).", default: DEFAULTS.retryBudget.ratio },
+        minPerSecond: count("Retries allowed per second whatever the traffic.", 0, 100_000, DEFAULTS.retryBudget.minPerSecond),
+        window: duration("How far back requests count towards the ratio.", DEFAULTS.retryBudget.window, true),
+      },
+      expect: "a mapping like { ratio: 0.2, minPerSecond: 10 }",
+      description: "Retries (all routes of this upstream) stay within this budget.",
+    },
     connectTimeout: duration("Limit on opening a connection to an endpoint.", DEFAULTS.upstream.connectTimeout, true),
     concurrency: { ...concurrency, description: "Most requests in flight to this upstream, over all routes." },
     pool: {
@@ -338,6 +438,36 @@ const route = {
       description: "Rate limits; all must pass.",
     },
     concurrency: { ...concurrency, description: "Most requests in flight on this route." },
+    retry: {
+      type: ["boolean", "object"],
+      additionalProperties: false,
+      properties: {
+        attempts: count("Most attempts in all, the first included.", 1, 10, DEFAULTS.retry.attempts),
+        on: {
+          type: "array",
+          items: { type: ["string", "integer"], pattern: "^(connect-failure|reset)$", minimum: 500, maximum: 599, expect: "connect-failure, reset or a 5xx status like 503" },
+          expect: 'a list like [connect-failure, reset, 503]',
+          description: "What is retried.",
+          default: DEFAULTS.retry.on,
+        },
+        allMethods: { type: "boolean", expect: "true or false", description: "Retry non-idempotent methods too (POST, PATCH).", default: DEFAULTS.retry.allMethods },
+      },
+      expect: "true, false or a mapping like { attempts: 2, on: [connect-failure, reset, 503] }",
+      description: "Retries to another endpoint, within the upstream's retry budget and the route's budget.",
+    },
+    hedge: {
+      type: ["boolean", "object"],
+      additionalProperties: false,
+      properties: {
+        percentile: { type: "number", minimum: 50, maximum: 99.99, expect: "a percentile from 50 to 99.99", description: "Hedge once the first attempt is slower than this percentile of recent latency.", default: DEFAULTS.hedge.percentile },
+        floor: duration("Never hedge earlier than this.", DEFAULTS.hedge.floor, true),
+        maxExtra: { type: "number", exclusiveMinimum: 0, maximum: 1, expect: "a number greater than 0 and at most 1", description: "Extra requests hedging may add, as a share of the route's requests.", default: DEFAULTS.hedge.maxExtra },
+        window: duration("Latency window the percentile is read from.", DEFAULTS.hedge.window, true),
+        refresh: duration("How often the percentile is recomputed.", DEFAULTS.hedge.refresh, true),
+      },
+      expect: "true, false or a mapping like { percentile: 95, floor: 5ms, maxExtra: 0.05 }",
+      description: "Adaptive hedging for idempotent requests.",
+    },
   },
   expect: "a route mapping with at least name and upstream",
 };

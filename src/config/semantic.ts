@@ -3,7 +3,7 @@
 import { didYouMean, formatPath } from "./describe.ts";
 import { parseEndpoint } from "./endpoint.ts";
 import { compileCidrs } from "../limits/client-ip.ts";
-import { formatSize, parseDuration, parseSize } from "./units.ts";
+import { formatDuration, formatSize, parseDuration, parseSize } from "./units.ts";
 import { BUN_MAX_HEADER_BYTES, DEFAULTS, MAX_IDLE_TIMEOUT_S } from "./schema.ts";
 import type { ConfigPath } from "./describe.ts";
 import type { Issue } from "./config-error.ts";
@@ -25,10 +25,11 @@ export function checkSemantics(config: unknown, where: Locator): Issue[] {
 
   for (const [name, up] of Object.entries(upstreams)) {
     if (!isObj(up) || !Array.isArray(up.endpoints)) continue;
-    up.endpoints.forEach((url, i) => {
+    up.endpoints.forEach((entry, i) => {
+      const url = isObj(entry) ? entry.url : entry;
       if (typeof url !== "string") return;
       const parsed = parseEndpoint(url);
-      const path = ["upstreams", name, "endpoints", i];
+      const path = isObj(entry) ? ["upstreams", name, "endpoints", i, "url"] : ["upstreams", name, "endpoints", i];
       if ("error" in parsed) issues.push({ path, message: `${formatPath(path)}: ${parsed.error}` });
     });
   }
@@ -63,6 +64,7 @@ export function checkSemantics(config: unknown, where: Locator): Issue[] {
   });
 
   issues.push(...checkRateLimits(config, routes));
+  issues.push(...checkResilience(upstreams, routes));
 
   const server = isObj(config.server) ? config.server : {};
   if (Array.isArray(server.trustedProxies)) {
@@ -146,4 +148,33 @@ const MIN_LEASE_TTL_MS = 100;
 
 function paramNamesOf(path: string): string[] {
   return path.split("/").filter((s) => s.startsWith(":")).map((s) => s.slice(1));
+}
+
+/** Ejection lengths in order; a hash key's param present in every route that uses the upstream. */
+function checkResilience(upstreams: Obj, routes: unknown[]): Issue[] {
+  const issues: Issue[] = [];
+  for (const [name, up] of Object.entries(upstreams)) {
+    if (!isObj(up)) continue;
+    const outlier = isObj(up.health) && isObj(up.health.outlier) ? up.health.outlier : null;
+    if (outlier !== null) {
+      const base = parseDuration(outlier.baseEjection ?? DEFAULTS.outlier.baseEjection);
+      const max = parseDuration(outlier.maxEjection ?? DEFAULTS.outlier.maxEjection);
+      if (typeof base === "number" && typeof max === "number" && max < base) {
+        const at = has(outlier, "maxEjection") ? "maxEjection" : "baseEjection";
+        issues.push({ path: ["upstreams", name, "health", "outlier", at], message: `upstreams.${name}.health.outlier: maxEjection (${formatDuration(max)}) is shorter than baseEjection (${formatDuration(base)})` });
+      }
+    }
+    const hash = isObj(up.balance) && typeof up.balance.hash === "string" ? up.balance.hash : null;
+    if (hash === null || !hash.startsWith("param:")) continue;
+    const param = hash.slice("param:".length);
+    routes.forEach((route, i) => {
+      if (!isObj(route) || route.upstream !== name) return;
+      const match = isObj(route.match) ? route.match : {};
+      const params = typeof match.path === "string" ? paramNamesOf(match.path) : [];
+      if (!params.includes(param)) {
+        issues.push({ path: ["routes", i, "upstream"], message: `routes[${i}].upstream: upstream "${name}" hashes on "${hash}", but this route's match.path has no :${param} segment` });
+      }
+    });
+  }
+  return issues;
 }

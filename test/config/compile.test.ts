@@ -23,15 +23,20 @@ test("defaults fill everything not written", () => {
   expect(plan.requestId).toEqual({ header: "x-request-id", trustIncoming: false });
   expect(plan.upstreams.get("users")).toEqual({
     name: "users",
-    endpoints: [{ url: "http://127.0.0.1:9001", host: "127.0.0.1", port: 9001, authority: "127.0.0.1:9001" }],
+    endpoints: [{ url: "http://127.0.0.1:9001", host: "127.0.0.1", port: 9001, authority: "127.0.0.1:9001", weight: 1 }],
     balance: "p2c",
+    hashKey: null,
     connectTimeoutMs: 1000,
     maxIdlePerEndpoint: 64,
     idleTimeoutMs: 30_000,
     concurrency: null,
+    healthCheck: null,
+    outlier: null,
+    breaker: null,
+    retryBudget: { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 },
   });
   expect(plan.routes).toEqual([
-    { name: "users", index: 0, match: { hosts: [], path: null, pathPrefix: null, methods: [], headers: [] }, upstream: "users", timeoutMs: 30_000, stripPrefix: null, budgetMs: null, maxRequestBodyBytes: 128 * 1024 * 1024, rateLimits: [], concurrency: null },
+    { name: "users", index: 0, match: { hosts: [], path: null, pathPrefix: null, methods: [], headers: [] }, upstream: "users", timeoutMs: 30_000, stripPrefix: null, budgetMs: null, maxRequestBodyBytes: 128 * 1024 * 1024, rateLimits: [], concurrency: null, retry: null, hedge: null },
   ]);
 });
 
@@ -68,9 +73,9 @@ routes:
   expect(plan.requestId).toEqual({ header: "x-trace-id", trustIncoming: true });
   const users = plan.upstreams.get("users")!;
   expect(users.endpoints).toEqual([
-    { url: "http://127.0.0.1:9001", host: "127.0.0.1", port: 9001, authority: "127.0.0.1:9001" },
-    { url: "http://LocalHost", host: "LocalHost", port: 80, authority: "LocalHost" },
-    { url: "http://[::1]:9003/", host: "::1", port: 9003, authority: "[::1]:9003" },
+    { url: "http://127.0.0.1:9001", host: "127.0.0.1", port: 9001, authority: "127.0.0.1:9001", weight: 1 },
+    { url: "http://LocalHost", host: "LocalHost", port: 80, authority: "LocalHost", weight: 1 },
+    { url: "http://[::1]:9003/", host: "::1", port: 9003, authority: "[::1]:9003", weight: 1 },
   ]);
   expect([users.balance, users.connectTimeoutMs, users.maxIdlePerEndpoint, users.idleTimeoutMs]).toEqual(["round-robin", 250, 0, 60_000]);
   expect([...plan.upstreams.keys()]).toEqual(["users", "orders.v2"]);
@@ -85,6 +90,8 @@ routes:
     maxRequestBodyBytes: 16384,
     rateLimits: [],
     concurrency: null,
+    retry: null,
+    hedge: null,
   });
   expect(plan.routes[1]!.match).toEqual({ hosts: ["shop.example.com"], path: "/orders/:id", pathPrefix: null, methods: ["DELETE"], headers: [] });
   expect(plan.routes[1]!.index).toBe(1);

@@ -8,11 +8,25 @@ import type { EndpointPlan, UpstreamPlan } from "../../../src/config/plan.ts";
 import type { UpstreamRequest, UpstreamResult } from "../../../src/upstream/client.ts";
 
 export function endpoint(port: number, host = "127.0.0.1"): EndpointPlan {
-  return { url: `http://${host}:${port}`, host, port, authority: `${host}:${port}` };
+  return { url: `http://${host}:${port}`, host, port, authority: `${host}:${port}`, weight: 1 };
 }
 
 export function upstream(ep: EndpointPlan, over: Partial<UpstreamPlan> = {}): UpstreamPlan {
-  return { name: "test", endpoints: [ep], balance: "round-robin", connectTimeoutMs: 2000, maxIdlePerEndpoint: 16, idleTimeoutMs: 30_000, concurrency: null, ...over };
+  return {
+    name: "test",
+    endpoints: [ep],
+    balance: "round-robin",
+    connectTimeoutMs: 2000,
+    maxIdlePerEndpoint: 16,
+    idleTimeoutMs: 30_000,
+    concurrency: null,
+    hashKey: null,
+    healthCheck: null,
+    outlier: null,
+    breaker: null,
+    retryBudget: { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 },
+    ...over,
+  };
 }
 
 export function request(ep: EndpointPlan, over: Partial<UpstreamRequest> = {}): UpstreamRequest {
