@@ -302,6 +302,7 @@ const upstream = {
     balance: {
       type: ["string", "object"],
       pattern: "^(p2c|round-robin|weighted)$",
+      suggest: ["p2c", "round-robin", "weighted"],
       additionalProperties: false,
       required: ["hash"],
       properties: { hash: { ...keyPart, expect: "a key part to hash: clientIp, route, header:<name> or param:<name>" } },

@@ -12,6 +12,7 @@ function validator(): ValidateFunction {
   if (compiled) return compiled;
   const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });
   ajv.addKeyword("expect");
+  ajv.addKeyword("suggest");
   ajv.addFormat("duration", { type: "string", validate: (s: string) => !isUnitError(parseDuration(s)) });
   ajv.addFormat("positive-duration", { type: "string", validate: (s: string) => (parseDuration(s) as number) > 0 });
   ajv.addFormat("size", { type: "string", validate: (s: string) => !isUnitError(parseSize(s)) });
@@ -21,6 +22,8 @@ function validator(): ValidateFunction {
 
 interface SchemaNode {
   expect?: string;
+  /** Words a misspelt string value is matched against for "did you mean" (where enum cannot be used). */
+  suggest?: string[];
   properties?: Record<string, unknown>;
   enum?: unknown[];
   format?: string;
@@ -76,8 +79,10 @@ function rewrite(e: ErrorObject, path: ConfigPath): Issue | undefined {
       // Parses, yet failed: only "positive-duration" can do that (a zero duration).
       return { path, message: `${at}${isUnitError(parsed) ? parsed.error : `expected a duration greater than 0, got ${got}`}` };
     }
-    default:
-      return { path, message: schema.expect ? `${at}expected ${schema.expect}, got ${got}` : `${at}${e.message}` };
+    default: {
+      const hint = schema.suggest && typeof e.data === "string" ? didYouMean(e.data, schema.suggest) : undefined;
+      return { path, message: schema.expect ? `${at}expected ${schema.expect}, got ${got}${hint ? ` (did you mean "${hint}"?)` : ""}` : `${at}${e.message}` };
+    }
   }
 }
 

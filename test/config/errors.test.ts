@@ -62,7 +62,7 @@ test("badly written duration, size and zero timeout", () => {
 
 test("enum value with a suggestion", () => {
   expectOne(`${UPSTREAMS}    balance: round_robin\n${ROUTE}`, "round_robin", [
-    "upstreams.users.balance: expected one of: p2c, round-robin",
+    "upstreams.users.balance: expected p2c, round-robin, weighted, or { hash: <key part> }",
     'got "round_robin"',
     'did you mean "round-robin"',
   ]);
