@@ -54,7 +54,11 @@ export function buildRuntime(plan: Plan): GatewayRuntime {
     const rt = {
       index: upstreams.length,
       plan: up,
-      balancer: createBalancer(up.balance, up.endpoints.length),
+      balancer: createBalancer(
+        { kind: up.balance } as import("../resilience/types.ts").BalancePlan,
+        up.endpoints.map((e) => ({ url: e.url, weight: 1 })),
+        new Uint8Array(up.endpoints.length).fill(1),
+      ),
       concurrency: up.concurrency === null ? null : new ConcurrencyLimiter(up.concurrency),
     };
     upstreams.push(rt);
