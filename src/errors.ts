@@ -30,6 +30,9 @@ export const ERRORS = {
   KEEL_UPSTREAM_RESET_MID_RESPONSE: { status: 502, source: "upstream", title: "The upstream closed the connection in the middle of the response body" },
   KEEL_UPSTREAM_BAD_RESPONSE: { status: 502, source: "upstream", title: "The upstream sent a malformed HTTP response" },
   KEEL_UPSTREAM_TIMEOUT: { status: 504, source: "upstream", title: "The upstream did not answer within the route's timeout" },
+  KEEL_NO_HEALTHY_ENDPOINT: { status: 503, source: "upstream", title: "The upstream has no healthy endpoint" },
+  KEEL_CIRCUIT_OPEN: { status: 503, source: "upstream", title: "The upstream's circuit breaker is open" },
+  KEEL_CIRCUIT_OVERFLOW: { status: 503, source: "upstream", title: "The upstream's in-flight ceiling is reached" },
   KEEL_DRAINING: { status: 503, source: "gateway", title: "The gateway is shutting down" },
   KEEL_INTERNAL: { status: 500, source: "gateway", title: "Internal gateway error" },
 } as const satisfies Record<string, ErrorSpec>;

@@ -10,13 +10,42 @@ import { OverloadDetector } from "../limits/overload-detector.ts";
 import { compileKey, type KeyFunction } from "../limits/rate/limit-key.ts";
 import { RouteRateLimits } from "../limits/rate/route-limits.ts";
 import { Router } from "../router/router.ts";
+import { LatencyHistogram } from "../observe/latency-histogram.ts";
+import { CircuitBreaker } from "../resilience/breaker/circuit-breaker.ts";
+import { InFlightCap } from "../resilience/breaker/in-flight-cap.ts";
+import type { EndpointHealth } from "../resilience/health/endpoint-health.ts";
+import { startUpstreamHealth } from "../resilience/health/upstream-health.ts";
+import { HedgeBudget } from "../resilience/hedge/hedge-budget.ts";
+import { WindowedLatency } from "../resilience/hedge/windowed-latency.ts";
+import { RetryBudget } from "../resilience/retry/retry-budget.ts";
+import type { BalancePlan, HedgePlan } from "../resilience/types.ts";
 import { createBalancer, type Balancer } from "../upstream/balancer.ts";
+import { RETRY_REASONS } from "./upstream-attempts.ts";
+
+/** A route that retries without hedging still tracks its median latency (room for a retry). */
+const MEDIAN_WINDOW: HedgePlan = { percentile: 50, floorMs: 0, maxExtraRatio: 0, windowMs: 30_000, refreshMs: 5_000 };
+
+function balancePlan(up: UpstreamPlan): BalancePlan {
+  return up.balance === "hash" && up.hashKey !== null ? { kind: "hash", key: up.hashKey } : ({ kind: up.balance } as BalancePlan);
+}
 
 export interface UpstreamRuntime {
   readonly index: number;
   readonly plan: UpstreamPlan;
   readonly balancer: Balancer;
   readonly concurrency: ConcurrencyLimiter | null;
+  /** Which endpoints may take traffic (active checks, outlier ejection); balancers read it. */
+  readonly health: EndpointHealth;
+  readonly breaker: CircuitBreaker | null;
+  /** breaker.maxInFlight (a hard ceiling, no queue); null = none. */
+  readonly inFlightCap: InFlightCap | null;
+  readonly retryBudget: RetryBudget;
+  /** Per endpoint: attempt latency to the response head. */
+  readonly endpointLatency: readonly LatencyHistogram[];
+  /** Retries sent, by reason (RETRY_REASONS order). */
+  readonly retriesByReason: Float64Array;
+  /** Retries not sent because the deadline left no room. */
+  retriesSkippedForDeadline: number;
 }
 
 /** A route's admission: its rate limits (all must pass) and its concurrency limiter. */
@@ -30,6 +59,13 @@ export interface RouteRuntime {
   /** Some key uses the client IP (resolved through trustedProxies only then). */
   readonly needsClientIp: boolean;
   readonly concurrency: ConcurrencyLimiter | null;
+  /** Builds the hash key when the upstream balances by hash; else null. */
+  readonly hashKeyOf: KeyFunction | null;
+  /** Recent latency (hedge threshold, room for a retry); null when the route neither retries nor hedges. */
+  readonly latency: WindowedLatency | null;
+  /** The hedge threshold's source (the same object as latency) when the route hedges; else null. */
+  readonly hedge: WindowedLatency | null;
+  readonly hedgeBudget: HedgeBudget | null;
 }
 
 export interface GatewayRuntime {
@@ -51,14 +87,18 @@ export function buildRuntime(plan: Plan): GatewayRuntime {
   const upstreams: UpstreamRuntime[] = [];
   const byName = new Map<string, UpstreamRuntime>();
   for (const up of plan.upstreams.values()) {
-    const rt = {
+    const health = startUpstreamHealth(up);
+    const rt: UpstreamRuntime = {
       index: upstreams.length,
       plan: up,
-      balancer: createBalancer(
-        { kind: up.balance } as import("../resilience/types.ts").BalancePlan,
-        up.endpoints.map((e) => ({ url: e.url, weight: 1 })),
-        new Uint8Array(up.endpoints.length).fill(1),
-      ),
+      health,
+      breaker: up.breaker === null ? null : new CircuitBreaker(up.breaker),
+      inFlightCap: up.breaker === null || up.breaker.maxInFlight === null ? null : new InFlightCap(up.breaker.maxInFlight),
+      retryBudget: new RetryBudget(up.retryBudget),
+      endpointLatency: up.endpoints.map(() => new LatencyHistogram()),
+      retriesByReason: new Float64Array(RETRY_REASONS.length),
+      retriesSkippedForDeadline: 0,
+      balancer: createBalancer(balancePlan(up), up.endpoints, health.available),
       concurrency: up.concurrency === null ? null : new ConcurrencyLimiter(up.concurrency),
     };
     upstreams.push(rt);
@@ -74,7 +114,9 @@ export function buildRuntime(plan: Plan): GatewayRuntime {
   // semantic.ts rejects a bad list; a miss here is a bug in the checks.
   if ("error" in trusted) throw new Error(`server.trustedProxies: ${trusted.error}`);
   const limiters = new LimiterSet(plan.redis);
-  const routes = plan.routes.map((r): RouteRuntime => {
+  const routes = plan.routes.map((r, i): RouteRuntime => {
+    const up = upstreamOfRoute[i]!.plan;
+    const latency = r.hedge !== null || r.retry !== null ? new WindowedLatency(r.hedge ?? MEDIAN_WINDOW) : null;
     const rl = r.rateLimits.length === 0 ? null : new RouteRateLimits(r.rateLimits.map((p) => limiters.limiterFor(p)));
     return {
       plan: r,
@@ -83,6 +125,10 @@ export function buildRuntime(plan: Plan): GatewayRuntime {
       keys: r.rateLimits.map(() => ""),
       needsClientIp: r.rateLimits.some((p) => p.key.some((k) => k.kind === "clientIp")),
       concurrency: r.concurrency === null ? null : new ConcurrencyLimiter(r.concurrency),
+      hashKeyOf: up.hashKey === null ? null : compileKey([up.hashKey]),
+      latency,
+      hedge: r.hedge === null ? null : latency,
+      hedgeBudget: r.hedge === null ? null : new HedgeBudget(r.hedge),
     };
   });
   const overload = new OverloadDetector(plan.server.shedding);
@@ -99,7 +145,10 @@ export function buildRuntime(plan: Plan): GatewayRuntime {
       overload.stop();
       limiters.close();
       for (const r of routes) r.concurrency?.close();
-      for (const u of upstreams) u.concurrency?.close();
+      for (const u of upstreams) {
+        u.concurrency?.close();
+        u.health.close();
+      }
     },
   };
 }

@@ -8,10 +8,13 @@ import { clientIp } from "../limits/client-ip.ts";
 import type { ConcurrencyLimiter } from "../limits/concurrency/concurrency-limiter.ts";
 import type { KeyInput } from "../limits/rate/limit-key.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
-import type { UpstreamClient, UpstreamResult } from "../upstream/client.ts";
+import type { UpstreamClient } from "../upstream/client.ts";
 import { waitForSlot } from "./admit-concurrency.ts";
 import { BUDGET_HEADER } from "./budget.ts";
-import { ExchangeWatch, WatchedExchange } from "./exchange-watch.ts";
+import { ExchangeWatch } from "./exchange-watch.ts";
+import { HedgeTimer } from "./hedge-timer.ts";
+import { UpstreamAttempts, type AttemptDeps } from "./upstream-attempts.ts";
+import type { InFlightCap } from "../resilience/breaker/in-flight-cap.ts";
 import { forwardHeaders, plainIp } from "./forward-headers.ts";
 import type { GatewayRuntime, RouteRuntime, UpstreamRuntime } from "./gateway-runtime.ts";
 import { headerLimitExceeded } from "./header-limits.ts";
@@ -69,6 +72,7 @@ class Exchange implements KeyInput {
 export function createRequestHandler(deps: HandlerDeps): Handler {
   const { client, metrics, proto } = deps;
   const watch = deps.watch ?? new ExchangeWatch();
+  const attemptDeps: AttemptDeps = { client, watch, hedgeTimer: new HedgeTimer(), sink: metrics };
 
   function finish(x: Exchange, res: Response): Response {
     metrics.requestFinished(x.routeIndex, res.status, (performance.now() - x.start) * 1000);
@@ -124,6 +128,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     let upstreamSlot: ConcurrencyLimiter | null = null;
     let slotsAt = x.start;
     let ok = false;
+    let capTaken: InFlightCap | null = null;
     try {
       const req = x.req;
       const routeRt = x.routeRt!;
@@ -131,9 +136,6 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       const up = x.upstream!;
       const budgetAt = route.budgetMs === null ? Infinity : x.start + route.budgetMs;
       const deadline = Math.min(x.start + route.timeoutMs, budgetAt);
-
-      // The shared watch stops the exchange when its deadline passes or the client leaves.
-      const cancel = new WatchedExchange(req, x.start, deadline, metrics, up.index);
 
       // Concurrency: the route's slot, then the upstream's; queued waits end by the deadline.
       const rc = routeRt.concurrency;
@@ -159,11 +161,9 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       }
 
       x.phase = "upstream";
-      const ei = up.balancer.pick();
-      const endpoint = up.plan.endpoints[ei]!;
       const idHeader = x.rt.plan.requestId.header;
       const headers = forwardHeaders(req.headers, {
-        authority: endpoint.authority,
+        authority: "", // per endpoint, set by the attempts (headers[1])
         clientIp: x.peer,
         proto,
         originalHost: hostHeader ?? "",
@@ -173,41 +173,44 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       if (budgetAt !== Infinity) headers.push(BUDGET_HEADER, String(Math.max(1, Math.floor(budgetAt - slotsAt))));
       const target = (route.stripPrefix !== null ? stripPrefix(path, route.stripPrefix) : path) + query;
       const lengthHeader = req.headers.get("content-length");
-      let body = req.body;
+      const cap = up.inFlightCap;
+      if (cap !== null && !cap.tryStart()) {
+        return fail(x, "KEEL_CIRCUIT_OVERFLOW", `upstream "${up.plan.name}" has ${cap.inFlight} requests in flight (breaker.maxInFlight ${cap.max})`, 1);
+      }
+      capTaken = cap;
+      const attempts = new UpstreamAttempts(
+        attemptDeps,
+        req,
+        routeRt,
+        up,
+        { method: req.method, target, headers, body: null, bodyLength: 0 },
+        routeRt.hashKeyOf === null ? "" : routeRt.hashKeyOf(x),
+        x.start,
+        deadline,
+      );
+      const refused = attempts.begin(slotsAt);
+      if (refused !== null) return fail(x, refused.code, refused.detail, 1);
+      // The body goes with the first attempt only (it streams once), counted by the upload guard.
       let upload: UploadGuard | null = null;
-      if (body !== null) {
-        upload = new UploadGuard(route.maxRequestBodyBytes, cancel);
-        body = upload.wrap(body);
-        cancel.uploadDeadline = x.start + x.rt.plan.server.requestTimeoutMs;
+      if (req.body !== null) {
+        const first = attempts.firstAttempt!;
+        const outgoing = attempts.outgoing;
+        upload = new UploadGuard(route.maxRequestBodyBytes, first);
+        outgoing.body = upload.wrap(req.body);
+        outgoing.bodyLength = lengthHeader === null ? -1 : Number(lengthHeader);
+        first.uploadDeadline = x.start + x.rt.plan.server.requestTimeoutMs;
       }
-      watch.add(cancel);
-
-      up.balancer.start(ei);
-      let result: UpstreamResult;
-      try {
-        result = await client.send(endpoint, up.plan, {
-          method: req.method,
-          target,
-          headers,
-          body,
-          bodyLength: body === null ? 0 : lengthHeader === null ? -1 : Number(lengthHeader),
-          cancel,
-        });
-      } finally {
-        // Released even when send() throws or rejects (a client bug → 500 KEEL_INTERNAL): a leaked
-        // balancer slot would make P2C treat this endpoint as busy for the life of the process.
-        up.balancer.finish(ei);
-        watch.remove(cancel);
-      }
+      const result = await attempts.run();
 
       if (!result.ok) {
         const f = result.failure;
         if (upload !== null && upload.tooLarge) {
           return fail(x, "KEEL_REQUEST_BODY_TOO_LARGE", `request body over ${route.maxRequestBodyBytes} bytes (cut off after ${upload.received} bytes)`);
         }
-        if (cancel.uploadTimedOut) {
+        if (attempts.firstAttempt!.uploadTimedOut) {
           return fail(x, "KEEL_REQUEST_TIMEOUT", `request body not received within ${x.rt.plan.server.requestTimeoutMs} ms (${upload?.received ?? 0} bytes arrived)`);
         }
+        if (f.code === "KEEL_INTERNAL") return internal(x, f.detail);
         if (f.code === "KEEL_UPSTREAM_TIMEOUT" && deadline === budgetAt) {
           return fail(x, "KEEL_BUDGET_EXHAUSTED", `route budget ${route.budgetMs} ms ran out waiting for the upstream`);
         }
@@ -236,6 +239,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     } catch (err) {
       return internal(x, err);
     } finally {
+      capTaken?.finish();
       // Every slot taken is given back on every exit (at the response head: see docs/limits.md).
       if (routeSlot !== null || upstreamSlot !== null) {
         const latency = performance.now() - slotsAt;

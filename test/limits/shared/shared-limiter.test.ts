@@ -158,7 +158,7 @@ describe("SharedRateLimiter, three instances", () => {
       const restartedAt = performance.now();
       await redis.restart();
       let allUpAt = 0;
-      const after = await drive(c.limiters, 900, 1200, (now) => {
+      const after = await drive(c.limiters, 900, 2000, (now) => {
         if (allUpAt === 0 && c.stores.every((s) => s.up)) allUpAt = now;
       });
       expect(allUpAt).toBeGreaterThan(0);

@@ -1,0 +1,322 @@
+// The upstream phase's attempts (docs/resilience.md): the first attempt, retries to another
+// endpoint after a connect failure, a reset or a listed status (within the upstream's retry budget
+// and the request's deadline), and one hedge to another endpoint when the first attempt is slower
+// than the route's recent percentile (within the route's hedge budget). The first usable answer
+// wins; the loser is cancelled, so the backend sees the abort.
+//
+// Every attempt reports its outcome to the endpoint's health (outlier ejection), the upstream's
+// breaker and the per-endpoint latency histogram. A request with a body gets exactly one attempt:
+// its body streams once and cannot be replayed.
+
+import type { EndpointPlan } from "../config/plan.ts";
+import type { ErrorCode, Failure } from "../errors.ts";
+import { isIdempotent, shouldRetry, type AttemptFailure } from "../resilience/retry/retry-policy.ts";
+import type { UpstreamClient, UpstreamResponse, UpstreamResult } from "../upstream/client.ts";
+import { ExchangeWatch, WatchedExchange, type BodyFailureSink } from "./exchange-watch.ts";
+import type { RouteRuntime, UpstreamRuntime } from "./gateway-runtime.ts";
+import { HedgeEntry, type HedgeTimer } from "./hedge-timer.ts";
+
+export interface AttemptDeps {
+  readonly client: UpstreamClient;
+  readonly watch: ExchangeWatch;
+  readonly hedgeTimer: HedgeTimer;
+  readonly sink: BodyFailureSink;
+}
+
+/** What the request sends; `headers[1]` is the Host value, rewritten per endpoint. */
+export interface OutgoingRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: string[];
+  /** Set after begin() when the request has a body (wrapped by the upload guard). */
+  body: ReadableStream<Uint8Array> | null;
+  bodyLength: number;
+}
+
+export type AttemptsOutcome =
+  | { readonly ok: true; readonly response: UpstreamResponse; readonly endpoint: number }
+  | { readonly ok: false; readonly failure: Failure; readonly endpoint: number };
+
+/** One attempt: its own cancel handle in the shared watch (deadline, client gone, lost race). */
+export class Attempt extends WatchedExchange {
+  /** Set when it has completed (result known). */
+  done = false;
+  constructor(
+    req: Request,
+    startedAt: number,
+    deadline: number,
+    sink: BodyFailureSink,
+    upstreamIndex: number,
+    readonly endpoint: number,
+    readonly number: number,
+    readonly isHedge: boolean,
+  ) {
+    super(req, startedAt, deadline, sink, upstreamIndex);
+  }
+}
+
+const NO_ENDPOINT: Failure = { code: "KEEL_NO_HEALTHY_ENDPOINT", detail: "" };
+
+/** Failures that count against an endpoint's health and the breaker (the client leaving does not). */
+export function isEndpointFailure(code: ErrorCode): boolean {
+  return code !== "KEEL_CLIENT_CLOSED" && code !== "KEEL_INTERNAL" && code !== "KEEL_REQUEST_BODY_TOO_LARGE";
+}
+
+/** How a failed attempt reads to the retry policy; null = never retried. */
+function retryOutcome(r: UpstreamResult): AttemptFailure | null {
+  if (r.ok) return { kind: "status", status: r.response.status };
+  switch (r.failure.code) {
+    case "KEEL_UPSTREAM_CONNECT_REFUSED":
+    case "KEEL_UPSTREAM_UNREACHABLE":
+    case "KEEL_UPSTREAM_CONNECT_TIMEOUT":
+      return CONNECT_FAILURE;
+    case "KEEL_UPSTREAM_RESET":
+      return RESET;
+    default:
+      return null;
+  }
+}
+const CONNECT_FAILURE: AttemptFailure = { kind: "connect-failure" };
+const RESET: AttemptFailure = { kind: "reset" };
+
+/** Retries by reason, for metrics: index 0 connect-failure, 1 reset, 2 status. */
+export const RETRY_REASONS = ["connect-failure", "reset", "status"] as const;
+
+/**
+ * Runs the attempts of one request. A fresh object per request that reaches the upstream phase;
+ * when the route neither retries nor hedges, run() is one attempt and one await.
+ */
+export class UpstreamAttempts extends HedgeEntry {
+  private started = 0;
+  private inFlight = 0;
+  private first: Attempt | null = null;
+  private hedge: Attempt | null = null;
+  private settled = false;
+  private resolve: ((o: AttemptsOutcome) => void) | null = null;
+  /** The breaker's generation when this request was let through (late reports of an old one are ignored). */
+  private breakerGen = 0;
+  /** The last failure, answered when nothing better arrives. */
+  private lastFailure: AttemptsOutcome | null = null;
+
+  constructor(
+    private readonly deps: AttemptDeps,
+    private readonly req: Request,
+    private readonly route: RouteRuntime,
+    private readonly up: UpstreamRuntime,
+    private readonly out: OutgoingRequest,
+    /** Hash key for `balance: { hash }` ("" otherwise). */
+    private readonly key: string,
+    private readonly requestStart: number,
+    private readonly deadline: number,
+  ) {
+    super();
+  }
+
+  /** The request as it will be sent; the caller sets the body after begin(). */
+  get outgoing(): OutgoingRequest {
+    return this.out;
+  }
+
+  /** The first attempt's watch entry, for the upload guard (bodies go with the first attempt only). */
+  get firstAttempt(): Attempt | null {
+    return this.first;
+  }
+
+  /**
+   * Starts the first attempt; returns null and sets `refused` when the breaker or the endpoints'
+   * health refuse it before anything is sent.
+   */
+  begin(now: number): Failure | null {
+    const up = this.up;
+    if (up.breaker !== null) {
+      if (!up.breaker.allow(now)) return { code: "KEEL_CIRCUIT_OPEN", detail: `circuit breaker of upstream "${up.plan.name}" is open (failure ratio over ${up.breaker.plan.failureRatio} in the last ${up.breaker.plan.windowMs} ms)` };
+      this.breakerGen = up.breaker.generation;
+    }
+    const ei = up.balancer.pick(this.key, -1);
+    if (ei < 0) return { ...NO_ENDPOINT, detail: `upstream "${up.plan.name}" has no healthy endpoint (${up.plan.endpoints.length} configured, all unhealthy or ejected)` };
+    up.retryBudget.onRequest(now);
+    this.route.hedgeBudget?.onRequest();
+    this.first = this.newAttempt(ei, now, false);
+    return null;
+  }
+
+  /** Sends the first attempt (after begin()) and resolves with the answer to give. */
+  run(): Promise<AttemptsOutcome> {
+    const first = this.first!;
+    const r = this.route;
+    const canHedge = r.hedge !== null && this.out.body === null && isIdempotent(this.out.method) && this.up.plan.endpoints.length > 1;
+    if (!canHedge && r.plan.retry === null) return this.single(first);
+    return new Promise<AttemptsOutcome>((resolve) => {
+      this.resolve = resolve;
+      this.send(first);
+      if (canHedge) {
+        const now = performance.now();
+        const after = r.hedge!.thresholdMs(now);
+        if (after !== Infinity && now + after < this.deadline) this.deps.hedgeTimer.schedule(this, first.startedAt + after);
+      }
+    });
+  }
+
+  /** The plain path: one attempt, awaited. */
+  private async single(a: Attempt): Promise<AttemptsOutcome> {
+    this.started++;
+    const result = await this.sendOnce(a);
+    this.report(a, result);
+    this.recordWinner(result);
+    return result.ok ? { ok: true, response: result.response, endpoint: a.endpoint } : { ok: false, failure: result.failure, endpoint: a.endpoint };
+  }
+
+  /** Hedge timer: the first attempt is still out past the route's percentile. */
+  fire(): void {
+    const first = this.first;
+    if (this.settled || first === null || first.done || this.hedge !== null || this.inFlight !== 1) return;
+    const ei = this.up.balancer.pick(this.key, first.endpoint);
+    if (ei < 0 || ei === first.endpoint) return; // no other endpoint to ask
+    const budget = this.route.hedgeBudget!;
+    if (!budget.tryHedge()) return;
+    const h = this.newAttempt(ei, performance.now(), true);
+    this.hedge = h;
+    this.send(h);
+  }
+
+  private newAttempt(ei: number, now: number, isHedge: boolean): Attempt {
+    return new Attempt(this.req, now, this.deadline, this.deps.sink, this.up.index, ei, this.started + 1, isHedge);
+  }
+
+  private headersFor(ei: number, copy: boolean): string[] {
+    const h = copy ? this.out.headers.slice() : this.out.headers;
+    h[1] = this.up.plan.endpoints[ei]!.authority;
+    return h;
+  }
+
+  /** Sends one attempt; never rejects (a client bug becomes a KEEL_INTERNAL failure). */
+  private async sendOnce(a: Attempt): Promise<UpstreamResult> {
+    const up = this.up;
+    const endpoint: EndpointPlan = up.plan.endpoints[a.endpoint]!;
+    const headers = this.headersFor(a.endpoint, a.number > 1);
+    this.deps.watch.add(a);
+    up.balancer.start(a.endpoint);
+    const cap = up.inFlightCap;
+    try {
+      return await this.deps.client.send(endpoint, up.plan, {
+        method: this.out.method,
+        target: this.out.target,
+        headers,
+        body: this.out.body,
+        bodyLength: this.out.bodyLength,
+        cancel: a,
+      });
+    } catch (err) {
+      console.error(`keel: upstream client threw for ${endpoint.url}:`, err);
+      return { ok: false, failure: { code: "KEEL_INTERNAL", detail: `upstream client error: ${(err as Error)?.message ?? String(err)}` } };
+    } finally {
+      // Released even when send() throws: a leaked balancer slot would make P2C treat this endpoint as busy forever.
+      up.balancer.finish(a.endpoint);
+      this.deps.watch.remove(a);
+      a.done = true;
+      void cap;
+    }
+  }
+
+  /** Race path: send, then decide when it completes. */
+  private send(a: Attempt): void {
+    this.started++;
+    this.inFlight++;
+    void this.sendOnce(a).then((r) => this.completed(a, r));
+  }
+
+  private completed(a: Attempt, r: UpstreamResult): void {
+    this.inFlight--;
+    this.report(a, r);
+    if (this.settled) {
+      discard(r); // a loser that answered anyway
+      return;
+    }
+    const outcome = retryOutcome(r);
+    const retryable = outcome !== null && (r.ok ? this.route.plan.retry?.onStatus.includes(r.response.status) === true : true);
+    if (r.ok && !retryable) return this.settle(a, r);
+    // A failure (or a status to retry): another attempt still out may yet answer.
+    this.lastFailure = r.ok ? { ok: true, response: r.response, endpoint: a.endpoint } : { ok: false, failure: r.failure, endpoint: a.endpoint };
+    if (this.inFlight > 0) {
+      discard(r);
+      this.lastFailure = r.ok ? null : this.lastFailure;
+      return;
+    }
+    if (outcome !== null && this.mayRetry(outcome, a)) {
+      const ei = this.up.balancer.pick(this.key, a.endpoint);
+      if (ei >= 0) {
+        discard(r);
+        this.up.retriesByReason[outcome.kind === "connect-failure" ? 0 : outcome.kind === "reset" ? 1 : 2]!++;
+        const next = this.newAttempt(ei, performance.now(), false);
+        this.send(next);
+        return;
+      }
+    }
+    this.settle(a, r);
+  }
+
+  /** The policy says yes, the budget has a token, and the deadline leaves room for an attempt. */
+  private mayRetry(outcome: AttemptFailure, a: Attempt): boolean {
+    const plan = this.route.plan.retry;
+    if (plan === null || this.out.body !== null) return false;
+    if (!shouldRetry(plan, this.out.method, outcome, this.started)) return false;
+    const now = performance.now();
+    // Never start an attempt the remaining time cannot cover: at least the route's recent median.
+    const typical = this.route.latency?.lastPercentileMs ?? NaN;
+    if (now + Math.max(1, Number.isNaN(typical) ? 0 : typical) >= this.deadline) {
+      this.up.retriesSkippedForDeadline++;
+      return false;
+    }
+    void a;
+    return this.up.retryBudget.tryRetry(now);
+  }
+
+  private settle(a: Attempt, r: UpstreamResult): void {
+    this.settled = true;
+    this.deps.hedgeTimer.cancel(this);
+    // The other attempt, if still out, lost: cancel it (the backend sees the connection close).
+    const other = a === this.first ? this.hedge : this.first;
+    if (other !== null && !other.done) other.cancel("KEEL_CLIENT_CLOSED");
+    const budget = this.route.hedgeBudget;
+    if (budget !== null && this.hedge !== null) {
+      if (a === this.hedge && r.ok) budget.onHedgeWon();
+      else budget.onHedgeLost();
+    }
+    this.recordWinner(r);
+    const resolve = this.resolve!;
+    this.resolve = null;
+    resolve(r.ok ? { ok: true, response: r.response, endpoint: a.endpoint } : { ok: false, failure: r.failure, endpoint: a.endpoint });
+  }
+
+  /** The answer's latency feeds the route's window (hedge threshold, retry room). */
+  private recordWinner(r: UpstreamResult): void {
+    if (!r.ok) return;
+    const lat = this.route.latency;
+    if (lat !== null) {
+      const now = performance.now();
+      lat.record((now - this.requestStart) * 1000, now);
+    }
+  }
+
+  /** Health, breaker and per-endpoint latency learn from every attempt. */
+  private report(a: Attempt, r: UpstreamResult): void {
+    const up = this.up;
+    const now = performance.now();
+    const failed = r.ok ? r.response.status >= 500 : isEndpointFailure(r.failure.code) && a.reason !== "KEEL_CLIENT_CLOSED";
+    const neutral = !r.ok && !failed;
+    if (!neutral) {
+      if (failed) up.health.reportFailure(a.endpoint, now);
+      else up.health.reportSuccess(a.endpoint, now);
+      if (up.breaker !== null) {
+        if (failed) up.breaker.onFailure(now, this.breakerGen);
+        else up.breaker.onSuccess(now, this.breakerGen);
+      }
+    }
+    if (r.ok) up.endpointLatency[a.endpoint]!.record((now - a.startedAt) * 1000);
+  }
+}
+
+/** Drops a response nobody will read (a retried status, a lost race): its stream is cancelled. */
+function discard(r: UpstreamResult): void {
+  if (r.ok && r.response.body instanceof ReadableStream) void r.response.body.cancel().catch(() => {});
+}
