@@ -6,7 +6,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "./lib/args.ts";
 import { BENCH_DIR, BODY, BUN, NODE, PEERS, ROOT, backendLaunch, keelPeer, type Launch, type Peer } from "./lib/peers.ts";
 import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb, freePort, type Child } from "./lib/procs.ts";
-import { renderReport, type Meta, type PeerResult } from "./lib/report.ts";
+import { keepScenarioBlocks, renderReport, type Meta, type PeerResult } from "./lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkRun } from "./lib/wrk.ts";
 
 const PATH = "/api/items/42?fields=id,name"; // what wrk requests through every proxy
@@ -269,7 +269,9 @@ async function main(): Promise<void> {
         ? `every request (to every proxy) carries X-Forwarded-For from one of ${args.xffKeys.toLocaleString("en-US")} addresses in turn (wrk-report.lua, BENCH_XFF_KEYS), so Keel's per-IP limits see that many keys`
         : undefined,
   };
-  writeFileSync(out, renderReport(meta, results));
+  // Scenario sections other scripts wrote into the file (bench/tail/run.ts...) stay, at its end.
+  const previous = existsSync(out) ? readFileSync(out, "utf8") : "";
+  writeFileSync(out, keepScenarioBlocks(renderReport(meta, results), previous));
   console.log(`\nwrote ${rel(out)}`);
   const bad = results.filter((r) => r.status !== "ok" || r.sat!.errorTotal + r.paced!.errorTotal > 0);
   if (args.strict && bad.length) fail(new Error(`--strict: ${bad.map((r) => r.label).join(", ")} failed or had errors`));

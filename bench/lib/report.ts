@@ -178,3 +178,27 @@ export function renderReport(meta: Meta, results: PeerResult[]): string {
   ];
   return out.join("\n");
 }
+
+// Scenario sections (e.g. bench/tail/run.ts) live in RESULTS.md between `<!-- scenario:NAME -->` and
+// `<!-- /scenario:NAME -->`. bench/run.ts rewrites the file from scratch but keeps these blocks.
+const SCENARIO_BLOCK = /<!-- scenario:([\w.-]+) -->[\s\S]*?<!-- \/scenario:\1 -->/g;
+
+/** The complete scenario blocks of a file, markers included, in file order. */
+export function scenarioBlocks(text: string): string[] {
+  return [...text.matchAll(SCENARIO_BLOCK)].map((m) => m[0]);
+}
+
+/** `fresh` followed by the scenario blocks of `previous` that `fresh` does not have itself. */
+export function keepScenarioBlocks(fresh: string, previous: string): string {
+  const have = new Set(scenarioBlocks(fresh).map((b) => /scenario:([\w.-]+)/.exec(b)![1]));
+  const kept = scenarioBlocks(previous).filter((b) => !have.has(/scenario:([\w.-]+)/.exec(b)![1]));
+  return kept.length ? `${fresh.trimEnd()}\n\n${kept.join("\n\n")}\n` : fresh;
+}
+
+/** `text` with the block of scenario `name` replaced by `body` (wrapped in its markers), or appended. */
+export function putScenarioBlock(text: string, name: string, body: string): string {
+  const block = `<!-- scenario:${name} -->\n${body.trim()}\n<!-- /scenario:${name} -->`;
+  const re = new RegExp(`<!-- scenario:${name.replace(/[.]/g, "\\.")} -->[\\s\\S]*?<!-- /scenario:${name.replace(/[.]/g, "\\.")} -->`);
+  if (re.test(text)) return text.replace(re, () => block);
+  return text.trim() ? `${text.trimEnd()}\n\n${block}\n` : `${block}\n`;
+}
