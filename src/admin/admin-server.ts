@@ -14,6 +14,8 @@ export interface AdminServerOptions {
   readonly port: number;
   readonly metrics: GatewayMetrics;
   readonly isReady: () => boolean;
+  /** More to say in /readyz's body (e.g. endpoint health); readiness itself is isReady(). */
+  readonly readyDetail?: () => Record<string, unknown>;
   /** Further admin routes (e.g. /config); null = not mine, fall through to 404. */
   readonly extra?: (req: Request) => Response | null;
 }
@@ -44,7 +46,10 @@ export function startAdminServer(opts: AdminServerOptions): AdminServer {
     const path = splitTarget(req.url)?.path ?? "/";
     if (req.method === "GET" || req.method === "HEAD") {
       if (path === "/healthz") return json(200, { status: "ok" });
-      if (path === "/readyz") return opts.isReady() ? json(200, { status: "ready" }) : json(503, { status: "not ready" });
+      if (path === "/readyz") {
+        const detail = opts.readyDetail?.() ?? {};
+        return opts.isReady() ? json(200, { status: "ready", ...detail }) : json(503, { status: "not ready", ...detail });
+      }
       if (path === "/metrics") {
         return new Response(exposition.render(), {
           headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },

@@ -6,6 +6,7 @@ import type { Plan } from "../config/plan.ts";
 import { startAdminServer, type AdminServer } from "../admin/admin-server.ts";
 import { GatewayMetrics } from "../observe/gateway-metrics.ts";
 import { registerLimitMetrics } from "../observe/limit-metrics.ts";
+import { healthSummary, registerResilienceMetrics } from "../observe/resilience-metrics.ts";
 import { startProcessMonitor } from "../observe/process-monitor.ts";
 import { buildRuntime, type GatewayRuntime } from "../pipeline/gateway-runtime.ts";
 import { createRequestHandler } from "../pipeline/handle-request.ts";
@@ -70,6 +71,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
 
   metrics.addGauge("keel_upstream_idle_connections", "Idle keep-alive connections pooled to upstreams.", () => client.idleConnections());
   registerLimitMetrics(metrics, () => runtime);
+  registerResilienceMetrics(metrics, () => runtime);
   metrics.addGauge("keel_draining", "1 while the gateway drains before exit.", () => (draining ? 1 : 0));
   const monitor = startProcessMonitor(metrics);
   // Shared limits decide in their failure mode until Redis answers: say "not ready" for a short
@@ -79,7 +81,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   const isReady = () => !draining && limitsReady;
   let admin: AdminServer | null = null;
   try {
-    admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady });
+    admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady, readyDetail: () => ({ upstreams: healthSummary(runtime) }) });
   } catch (err) {
     // e.g. the admin port is in use: undo what started so far, or the proxy port stays bound
     // (and the process alive) with no gateway to drain it.
