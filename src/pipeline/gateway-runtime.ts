@@ -22,6 +22,13 @@ import type { BalancePlan, HedgePlan } from "../resilience/types.ts";
 import { createBalancer, type Balancer } from "../upstream/balancer.ts";
 import { RETRY_REASONS } from "./upstream-attempts.ts";
 
+/**
+ * Hedges a calm spell may save up: enough for a short cluster of slow answers (a GC pause, a
+ * noisy neighbour) without leaving the truly slow ones unhedged; still bounded, so a long stall
+ * does not double the load of an upstream that is slow because it is overloaded.
+ */
+const HEDGE_BURST_TOKENS = 100;
+
 /** A route that retries without hedging still tracks its median latency (room for a retry). */
 const MEDIAN_WINDOW: HedgePlan = { percentile: 50, floorMs: 0, maxExtraRatio: 0, windowMs: 30_000, refreshMs: 5_000 };
 
@@ -128,7 +135,7 @@ export function buildRuntime(plan: Plan): GatewayRuntime {
       hashKeyOf: up.hashKey === null ? null : compileKey([up.hashKey]),
       latency,
       hedge: r.hedge === null ? null : latency,
-      hedgeBudget: r.hedge === null ? null : new HedgeBudget(r.hedge),
+      hedgeBudget: r.hedge === null ? null : new HedgeBudget(r.hedge, HEDGE_BURST_TOKENS),
     };
   });
   const overload = new OverloadDetector(plan.server.shedding);

@@ -183,7 +183,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         req,
         routeRt,
         up,
-        { method: req.method, target, headers, body: null, bodyLength: 0 },
+        { method: req.method, target, headers, body: null, bodyLength: 0, budgetIndex: budgetAt === Infinity ? -1 : headers.length - 1, budgetAt },
         routeRt.hashKeyOf === null ? "" : routeRt.hashKeyOf(x),
         x.start,
         deadline,

@@ -31,6 +31,9 @@ export interface OutgoingRequest {
   /** Set after begin() when the request has a body (wrapped by the upload guard). */
   body: ReadableStream<Uint8Array> | null;
   bodyLength: number;
+  /** Where the budget header's value sits in `headers` (-1: the route has no budget), and the budget's end. */
+  readonly budgetIndex: number;
+  readonly budgetAt: number;
 }
 
 export type AttemptsOutcome =
@@ -183,9 +186,12 @@ export class UpstreamAttempts extends HedgeEntry {
     return new Attempt(this.req, now, this.deadline, this.deps.sink, this.up.index, ei, this.started + 1, isHedge);
   }
 
-  private headersFor(ei: number, copy: boolean): string[] {
-    const h = copy ? this.out.headers.slice() : this.out.headers;
+  /** The headers for an attempt to endpoint ei; later attempts get a copy with the budget left now. */
+  private headersFor(ei: number, later: boolean): string[] {
+    const out = this.out;
+    const h = later ? out.headers.slice() : out.headers;
     h[1] = this.up.plan.endpoints[ei]!.authority;
+    if (later && out.budgetIndex >= 0) h[out.budgetIndex] = String(Math.max(1, Math.floor(out.budgetAt - performance.now())));
     return h;
   }
 
@@ -193,7 +199,7 @@ export class UpstreamAttempts extends HedgeEntry {
   private async sendOnce(a: Attempt): Promise<UpstreamResult> {
     const up = this.up;
     const endpoint: EndpointPlan = up.plan.endpoints[a.endpoint]!;
-    const headers = this.headersFor(a.endpoint, a.number > 1);
+    const headers = this.headersFor(a.endpoint, a.number > 1 || a.isHedge);
     this.deps.watch.add(a);
     up.balancer.start(a.endpoint);
     const cap = up.inFlightCap;
