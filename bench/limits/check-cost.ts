@@ -68,7 +68,7 @@ try {
       const onLease = (shared.leaseAdmitted - lease0) / (shared.leaseAdmitted - lease0 + shared.debtAdmitted - debt0);
       console.log(
         `${nKeys} key(s): shared ${sharedBest.toFixed(1)} ns/op, local ${localBest.toFixed(1)} ns/op (best of 5; rounds shared/local ${rounds.join(" ")});` +
-          ` ${(onLease * 100).toFixed(2)}% on leases, ${store.leaseRequests} takes`,
+          ` ${(onLease * 100).toFixed(2)}% on leases, ${store.leaseRequests} takes in ${store.takeCalls} calls`,
       );
     } finally {
       shared.close();

@@ -16,6 +16,13 @@
 //   less than half the bucket's fill time, so it cannot overflow meanwhile). A dry lease rejects
 //   until a reply says otherwise; after retryAt + horizonMs without a take (the key went quiet)
 //   the state is unknown again.
+// - Credit: a reply that left at least half the bucket gives the key a credit of
+//   min(creditCap, left - burst/2) requests (creditCap = floor(burst / 4)). With no token at hand,
+//   the instance admits on credit, as debt, while its uncharged debt stays below it, and
+//   charges that debt in the limiter's periodic charge (a take with want 0, many keys per call).
+//   So a key far from its limit costs no take per request; near the limit (the last reply left
+//   less than half the bucket) credit is 0 and leases decide. Credit lapses creditTtl (leaseTtl)
+//   after the reply that gave it.
 import type { BucketArgs, LeaseJob } from "./lease-store.ts";
 import type { TakeReply } from "./take-script.ts";
 
@@ -48,10 +55,23 @@ export class KeyLease implements LeaseJob {
   /** From the last reply: tokens left in the global bucket, and when that was (limiter clock). */
   globalLeft = 0;
   repliedAt = 0;
+  /**
+   * From the last reply: how many requests this instance may admit on credit (as debt, charged
+   * by a later take) while debt + chargeNow stays below it. 0 = none (the bucket is not roomy).
+   */
+  credit = 0;
+  /** Queued in the limiter's list of keys whose debt awaits the periodic charge. */
+  dirty = false;
+  /** The take going out is a periodic charge: it asks for no tokens (want 0). */
+  report = false;
   /** Requests seen since seenSince; perHorizon: the last completed window, scaled to horizonMs. */
   seen = 0;
   seenSince: number;
   perHorizon = 0;
+  /** perHorizon comes from at least one whole window. */
+  measured = false;
+  /** Set by prepare(): requests expected per horizonMs (the unclamped batch). */
+  demand = 0;
 
   constructor(
     readonly key: string,
@@ -79,11 +99,14 @@ export class KeyLease implements LeaseJob {
     const elapsed = now - this.seenSince;
     if (elapsed >= h) {
       this.perHorizon = (this.seen * h) / elapsed;
+      this.measured = true;
       this.seen = 0;
       this.seenSince = now;
     }
     const want = Math.ceil(Math.max(this.perHorizon, this.seen));
-    this.want = want < 1 ? 1 : want > this.owner.maxBatch ? this.owner.maxBatch : want;
+    this.demand = want;
+    if (this.report) this.want = 0;
+    else this.want = want < 1 ? 1 : want > this.owner.maxBatch ? this.owner.maxBatch : want;
     this.chargeNow = this.debt;
     this.debt = 0;
     this.sentAt = now;

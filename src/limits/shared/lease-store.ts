@@ -36,7 +36,8 @@ export interface LeaseStore {
   /** Namespace of the global buckets' keys, e.g. "keel:rl:". */
   readonly prefix: string;
   /**
-   * Queue a take; all takes queued in one tick leave together (pipelined). Returns false, and
+   * Queue a take; all takes queued in one event-loop turn leave together (several keys per
+   * call, see take-script.ts). Returns false, and
    * queues nothing, when the store is down or closed.
    */
   request(job: LeaseJob): boolean;

@@ -1,6 +1,9 @@
 // One Redis connection per Redis URL per process, carrying every shared policy's takes, and the
 // health bit the limiters read on every decision.
 //
+// Takes queued during one event-loop turn leave together at its end (setImmediate): up to
+// MAX_TAKE_KEYS keys per EVALSHA (take-script.ts), the calls pipelined.
+//
 // Client: Bun's built-in RedisClient (RESP3, pipelines everything sent in one tick). Its own
 // reconnect is turned off (autoReconnect: false) and so is its offline queue: a call made while
 // disconnected fails at once instead of waiting. The built-in reconnect backs off up to 2 s
@@ -21,7 +24,7 @@
 // answers, and a reconnect would not change its answer.
 import { RedisClient } from "bun";
 import type { LeaseJob, LeaseStore } from "./lease-store.ts";
-import { parseTakeReply, TAKE_SCRIPT, TAKE_SHA } from "./take-script.ts";
+import { MAX_TAKE_KEYS, parseTakeReplies, TAKE_SCRIPT, TAKE_SHA } from "./take-script.ts";
 
 export interface RedisLeaseStoreOptions {
   /** Namespace of the bucket keys. Default "keel:rl:". */
@@ -42,8 +45,10 @@ export class RedisLeaseStore implements LeaseStore {
   readonly url: string;
   readonly prefix: string;
 
-  /** Takes sent to Redis. */
+  /** Takes sent to Redis (one per key; several keys share a call). */
   leaseRequests = 0;
+  /** EVALSHA calls that carried them. */
+  takeCalls = 0;
   /** Of those, takes for a key that had been granted a lease before. */
   leaseRefreshes = 0;
   /** Tokens granted by Redis. */
@@ -122,7 +127,9 @@ export class RedisLeaseStore implements LeaseStore {
     this.queue.push(job);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(this.flushBound);
+      // After the current event-loop turn, not in a microtask: every request handled in this turn
+      // (one per microtask checkpoint) adds its take to the same call.
+      setImmediate(this.flushBound);
     }
     return true;
   }
@@ -143,7 +150,10 @@ export class RedisLeaseStore implements LeaseStore {
     this.failQueued();
   }
 
-  /** Sends every take queued in this tick (Bun writes them as one pipeline). */
+  /**
+   * Sends every take queued since the last flush: up to MAX_TAKE_KEYS keys per EVALSHA (one
+   * command, one reply, one promise for all of them), the calls pipelined.
+   */
   private flush(): void {
     this.flushScheduled = false;
     const client = this.client;
@@ -153,14 +163,28 @@ export class RedisLeaseStore implements LeaseStore {
     }
     const now = performance.now();
     const jobs = this.queue.splice(0);
-    for (const job of jobs) {
-      job.prepare(now);
-      this.leaseRequests++;
-      if (job.refresh) this.leaseRefreshes++;
-      const args = [TAKE_SHA, "1", job.redisKey, String(job.chargeNow), String(job.want), job.bucket.intervalUs, job.bucket.burst];
+    for (let start = 0; start < jobs.length; start += MAX_TAKE_KEYS) {
+      const batch = start === 0 && jobs.length <= MAX_TAKE_KEYS ? jobs : jobs.slice(start, start + MAX_TAKE_KEYS);
+      const n = batch.length;
+      const args: string[] = new Array(2 + 5 * n);
+      args[0] = TAKE_SHA;
+      args[1] = String(n);
+      for (let i = 0; i < n; i++) {
+        const job = batch[i]!;
+        job.prepare(now);
+        if (job.refresh) this.leaseRefreshes++;
+        const a = 2 + n + 4 * i;
+        args[2 + i] = job.redisKey;
+        args[a] = String(job.chargeNow);
+        args[a + 1] = String(job.want);
+        args[a + 2] = job.bucket.intervalUs;
+        args[a + 3] = job.bucket.burst;
+      }
+      this.leaseRequests += n;
+      this.takeCalls++;
       this.send(client, "EVALSHA", args, now).then(
-        (reply) => this.answered(client, job, reply),
-        (err) => this.takeFailed(client, job, args, err),
+        (reply) => this.answered(client, batch, reply),
+        (err) => this.takeFailed(client, batch, args, err),
       );
     }
   }
@@ -183,15 +207,19 @@ export class RedisLeaseStore implements LeaseStore {
     this.progressAt = performance.now();
   }
 
-  private answered(client: RedisClient, job: LeaseJob, raw: unknown): void {
+  private answered(client: RedisClient, jobs: LeaseJob[], raw: unknown): void {
     this.settled(client);
-    const reply = parseTakeReply(raw);
-    if (reply === null) this.redisErrors++;
-    else this.tokensGranted += reply.granted;
-    job.settle(reply, performance.now());
+    const replies = parseTakeReplies(raw, jobs.length);
+    if (replies === null) this.redisErrors++;
+    const now = performance.now();
+    for (let i = 0; i < jobs.length; i++) {
+      const reply = replies === null ? null : replies[i]!;
+      if (reply !== null) this.tokensGranted += reply.granted;
+      jobs[i]!.settle(reply, now);
+    }
   }
 
-  private takeFailed(client: RedisClient, job: LeaseJob, args: string[], err: unknown): void {
+  private takeFailed(client: RedisClient, jobs: LeaseJob[], args: string[], err: unknown): void {
     this.settled(client);
     const code = errorCode(err);
     if (code === "ERR_REDIS_SERVER_ERROR" && errorMessage(err).startsWith("NOSCRIPT") && client === this.client && this.isUp) {
@@ -200,8 +228,8 @@ export class RedisLeaseStore implements LeaseStore {
       const evalArgs = args.slice();
       evalArgs[0] = TAKE_SCRIPT;
       this.send(client, "EVAL", evalArgs, performance.now()).then(
-        (reply) => this.answered(client, job, reply),
-        (e) => this.takeFailed(client, job, evalArgs, e),
+        (reply) => this.answered(client, jobs, reply),
+        (e) => this.takeFailed(client, jobs, evalArgs, e),
       );
       return;
     }
@@ -210,7 +238,8 @@ export class RedisLeaseStore implements LeaseStore {
       this.redisErrors++;
       if (code !== "ERR_REDIS_SERVER_ERROR") this.goDown(client, code || "call failed");
     }
-    job.settle(null, performance.now());
+    const now = performance.now();
+    for (const job of jobs) job.settle(null, now);
   }
 
   private failQueued(): void {

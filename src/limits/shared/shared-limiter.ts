@@ -42,7 +42,15 @@ export interface SharedLimiterOptions {
   readonly horizonMs?: number;
   /** After an exhausted reply or a failed take, no take for the key before this long. Default 20 ms. */
   readonly minRetryMs?: number;
+  /** Debt admitted on credit is charged to Redis this often (many keys per call). Default 50 ms. */
+  readonly chargeMs?: number;
 }
+
+/**
+ * Credit is for keys that see at most this many requests per horizonMs on this instance: their
+ * lease batches would be 1–2 tokens, so about one take per request. A busier key gets batches.
+ */
+const CREDIT_MAX_DEMAND = 2;
 
 /** Oldest entries examined per insertion into a full table. */
 const SWEEP = 8;
@@ -52,6 +60,7 @@ const NONE = 0;
 const LEASE = 1;
 const DEBT = 2;
 const LOCAL = 3;
+const CREDIT = 4;
 
 export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
   readonly policy: RatePolicyPlan;
@@ -67,8 +76,10 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
 
   /** Requests admitted on a leased token. */
   leaseAdmitted = 0;
-  /** Requests admitted by the fallback as debt (charged to Redis with the next take). */
+  /** Requests admitted as debt (charged to Redis with a later take): by the fallback, or on credit. */
   debtAdmitted = 0;
+  /** Of those, admitted on credit (the global bucket was known to be far from empty). */
+  creditAdmitted = 0;
   /** Requests admitted by the fallback while the store was down (failureMode "open"). */
   outageAdmitted = 0;
   /** Requests rejected because the store was down (failureMode "closed"). */
@@ -88,6 +99,18 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
   /** Shortest wait after an exhausted reply: minRetryMs, but short enough that the bucket cannot overflow meanwhile. */
   private readonly retryFloorMs: number;
   private readonly open: boolean;
+  /** Most uncharged credit per key per instance: floor(burst / 4). */
+  readonly creditCap: number;
+  /** Credit only from a reply that left more than this (half the bucket). */
+  private readonly roomyAt: number;
+  /** Credit lapses this long after the reply that gave it. */
+  private readonly creditTtlMs: number;
+  private readonly chargeMs: number;
+  /** Keys with debt awaiting the periodic charge (each once: KeyLease.dirty). */
+  private dirty: KeyLease[] = [];
+  private spare: KeyLease[] = [];
+  private chargeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly chargeBound = () => this.charge();
   private lastKey: string | null = null;
   private lastLease: KeyLease | null = null;
   private lastPath = NONE;
@@ -110,6 +133,10 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
     this.horizonMs = Math.min(options.horizonMs ?? 200, this.shared.leaseTtlMs / 2);
     this.minRetryMs = options.minRetryMs ?? 20;
     this.retryFloorMs = Math.min(this.minRetryMs, (this.burst * this.intervalMs) / 2);
+    this.creditCap = Math.floor(this.burst / 4);
+    this.roomyAt = Math.floor(this.burst / 2);
+    this.creditTtlMs = this.shared.leaseTtlMs;
+    this.chargeMs = options.chargeMs ?? 50;
     this.bucket = { intervalUs: String(this.intervalMs * 1000), burst: String(this.burst) };
     this.keyPrefix = `${store.prefix}${policy.name}:`;
   }
@@ -130,10 +157,17 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
       this.tokensExpired += e.tokens;
       e.tokens = 0;
     }
+    // Far from empty (credit), a lease is not refilled: once dry, credit takes over.
+    const credit = e.credit > 0 && now - e.repliedAt < this.creditTtlMs ? e.credit : 0;
     if (e.tokens >= 1) {
-      if (e.tokens - 1 <= e.lowWater && e.canRefill(now)) e.inFlight = this.store.request(e);
+      if (e.tokens - 1 <= e.lowWater && credit === 0 && e.canRefill(now)) e.inFlight = this.store.request(e);
       this.lastPath = LEASE;
       this.leaseFields(e, now, out);
+      return true;
+    }
+    if (e.debt + e.chargeNow < credit) {
+      this.lastPath = CREDIT;
+      this.debtFields(e, now, out);
       return true;
     }
     if (e.canRefill(now)) e.inFlight = this.store.request(e);
@@ -147,6 +181,8 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
       return false;
     }
     if (!this.fallback.check(key, now, out)) return false;
+    // A key with a reply: the global estimate, as on credit, rather than the fallback's local view.
+    if (e.repliedAt > 0) this.debtFields(e, now, out);
     this.lastPath = DEBT;
     return true;
   }
@@ -163,6 +199,12 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
       this.lastLease!.debt++;
       this.fallback.consume(key, now);
       this.debtAdmitted++;
+    } else if (path === CREDIT) {
+      const e = this.lastLease!;
+      e.debt++;
+      this.debtAdmitted++;
+      this.creditAdmitted++;
+      if (!e.dirty) this.markDirty(e);
     } else if (path === LOCAL) {
       this.fallback.consume(key, now);
       this.outageAdmitted++;
@@ -172,6 +214,9 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
   /** Stops using the store (replies still in flight are ignored) and drops every lease. */
   close(): void {
     this.closed = true;
+    if (this.chargeTimer !== null) clearTimeout(this.chargeTimer);
+    this.chargeTimer = null;
+    this.dirty.length = 0;
     this.table.clear();
     this.fallback.close();
     this.lastLease = null;
@@ -180,6 +225,7 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
   /** A take's outcome (called by the store, through the lease). */
   settled(e: KeyLease, reply: TakeReply | null, now: number): void {
     e.inFlight = false;
+    e.report = false;
     if (this.closed) return;
     if (reply === null) {
       // Not charged, as far as we know: keep the debt for the next take.
@@ -188,6 +234,8 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
       e.retryAt = now + this.minRetryMs;
       return;
     }
+    // Debt admitted while this take was out waits for the next charge.
+    if (e.debt > 0 && !e.dirty) this.markDirty(e);
     e.chargeNow = 0;
     if (e.tokens > 0 && now >= e.expiresAt) {
       this.tokensExpired += e.tokens;
@@ -195,11 +243,16 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
     }
     e.tokens += reply.granted;
     e.expiresAt = e.sentAt + this.shared.leaseTtlMs;
+    const wasRefresh = e.refresh;
     e.refresh = true;
     e.lowWater = Math.floor(e.want / 2);
     e.globalLeft = reply.left;
     e.repliedAt = now;
-    if (reply.granted < e.want) {
+    // Credit only for a low-rate key (a busier one refills in batches: fewer takes than charges),
+    // and only once its demand was measured over a whole horizon (not on a first lease).
+    const credit = wasRefresh && e.measured && e.demand <= CREDIT_MAX_DEMAND ? reply.left - this.roomyAt : 0;
+    e.credit = credit <= 0 ? 0 : credit < this.creditCap ? credit : this.creditCap;
+    if (reply.granted < e.want || (e.want === 0 && reply.msUntilNext > 0)) {
       // Empty globally: the next take when a token is back. Until its reply (or, if the key goes
       // quiet, a horizon later) a dry lease rejects: what accrues meanwhile waits in Redis for
       // that take, so nothing is lost, and leases, not debt, share an oversubscribed bucket.
@@ -209,6 +262,38 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
     } else {
       e.exhaustedUntil = e.retryAt = 0;
     }
+  }
+
+  private markDirty(e: KeyLease): void {
+    e.dirty = true;
+    this.dirty.push(e);
+    if (this.chargeTimer === null && !this.closed) {
+      this.chargeTimer = setTimeout(this.chargeBound, this.chargeMs);
+      (this.chargeTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /**
+   * The periodic charge: every key with debt and no take out sends one with want 0 (the store
+   * puts them all in a few calls). A key with a take out gets re-listed when it settles. If the
+   * store is down the debt stays on the lease and rides with the key's next take.
+   */
+  private charge(): void {
+    this.chargeTimer = null;
+    if (this.closed) return;
+    const list = this.dirty;
+    this.dirty = this.spare;
+    this.spare = list;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      e.dirty = false;
+      if (e.debt > 0 && !e.inFlight) {
+        e.report = true;
+        e.inFlight = this.store.request(e);
+        if (!e.inFlight) e.report = false;
+      }
+    }
+    list.length = 0;
   }
 
   private checkStoreDown(key: string, now: number, out: RateVerdict): boolean {
@@ -229,6 +314,17 @@ export class SharedRateLimiter implements KeyedLimiter, LeaseOwner {
   private leaseFields(e: KeyLease, now: number, out: RateVerdict): void {
     const globalNow = e.globalLeft + (now - e.repliedAt) / this.intervalMs;
     const est = Math.floor(e.tokens - 1 + globalNow);
+    const remaining = est < 0 ? 0 : est > this.burst - 1 ? this.burst - 1 : est;
+    out.remaining = remaining;
+    out.resetSeconds = Math.ceil(((this.burst - remaining) * this.intervalMs) / 1000);
+    out.retryAfterSeconds = 0;
+    out.storeDown = false;
+  }
+
+  /** Admitted as debt: what the last reply left, aged by the refill since, minus the uncharged debt. */
+  private debtFields(e: KeyLease, now: number, out: RateVerdict): void {
+    const globalNow = e.globalLeft + (now - e.repliedAt) / this.intervalMs;
+    const est = Math.floor(globalNow - e.debt - e.chargeNow - 1);
     const remaining = est < 0 ? 0 : est > this.burst - 1 ? this.burst - 1 : est;
     out.remaining = remaining;
     out.resetSeconds = Math.ceil(((this.burst - remaining) * this.intervalMs) / 1000);

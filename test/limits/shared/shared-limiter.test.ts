@@ -361,3 +361,35 @@ describe("SharedRateLimiter, leases", () => {
     store.close();
   });
 });
+
+describe("SharedRateLimiter, credit for low-rate keys", () => {
+  test("many keys far below their limit: admitted on credit, charged in a few multi-key calls", async () => {
+    const policy = sharedPolicy({ count: 100, burst: 100, maxKeys: 1000 });
+    const c = await cluster(policy, 1);
+    const l = c.limiters[0]!;
+    const store = c.stores[0]!;
+    try {
+      const v = newVerdict();
+      let admitted = 0;
+      // 500 keys, each seen every ~200 ms (5/s, 1 per 200 ms horizon) for 3 s.
+      for (let round = 0; round < 15; round++) {
+        for (let i = 0; i < 500; i++) {
+          const now = performance.now();
+          if (l.check(`ip-${i}`, now, v)) {
+            l.consume(`ip-${i}`, now);
+            admitted++;
+          }
+        }
+        await Bun.sleep(200);
+      }
+      await Bun.sleep(100); // the last charge
+      console.log(`credit: admitted ${admitted} of 7500 (on leases ${l.leaseAdmitted}, on credit ${l.creditAdmitted}); takes ${store.leaseRequests} in ${store.takeCalls} calls`);
+      expect(admitted).toBe(7500);
+      expect(l.creditAdmitted).toBeGreaterThan(7500 * 0.5);
+      expect(store.takeCalls).toBeLessThan(store.leaseRequests / 50);
+      expect(store.redisErrors).toBe(0);
+    } finally {
+      c.close();
+    }
+  }, 15_000);
+});
