@@ -42,10 +42,23 @@ export type UpstreamResult =
   | { readonly ok: true; readonly response: UpstreamResponse }
   | { readonly ok: false; readonly failure: Failure };
 
+/** Connection gauges of one upstream (all its endpoints together). */
+export interface UpstreamConnections {
+  /** Connections open or connecting. */
+  readonly open: number;
+  /** Requests waiting for a connection (breaker.maxConnections reached). */
+  readonly pending: number;
+}
+
 export interface UpstreamClient {
   send(endpoint: EndpointPlan, upstream: UpstreamPlan, req: UpstreamRequest): Promise<UpstreamResult>;
   /** Idle connections currently pooled (for /metrics). */
   idleConnections(): number;
+  /**
+   * Connection gauges of an upstream, by name (for /metrics). Optional so simple stubs need not
+   * implement it: callers use `client.connections?.(name)`. The fetch client reports zeros.
+   */
+  connections?(upstreamName: string): UpstreamConnections;
   /** Close every pooled connection (drain, reload). */
   close(): void;
 }

@@ -4,7 +4,7 @@
 import { failure, type ErrorCode } from "../errors.ts";
 import type { EndpointPlan, UpstreamPlan } from "../config/plan.ts";
 import { connectionTokens, isHopByHop } from "../normalize/hop-by-hop.ts";
-import type { UpstreamClient, UpstreamRequest, UpstreamResult } from "./client.ts";
+import type { UpstreamClient, UpstreamConnections, UpstreamRequest, UpstreamResult } from "./client.ts";
 
 export class FetchClient implements UpstreamClient {
   async send(endpoint: EndpointPlan, _upstream: UpstreamPlan, req: UpstreamRequest): Promise<UpstreamResult> {
@@ -54,8 +54,18 @@ export class FetchClient implements UpstreamClient {
     return 0; // Bun's fetch pool is not observable
   }
 
+  /**
+   * Always zeros: Bun's fetch pool is process-wide and not observable, and this client enforces
+   * neither breaker.maxConnections nor breaker.maxPending (use the http1 client for those).
+   */
+  connections(_upstreamName: string): UpstreamConnections {
+    return NO_CONNECTIONS;
+  }
+
   close(): void {}
 }
+
+const NO_CONNECTIONS: UpstreamConnections = Object.freeze({ open: 0, pending: 0 });
 
 function fetchErrorCode(err: unknown): ErrorCode {
   const code = (err as { code?: string } | null)?.code;

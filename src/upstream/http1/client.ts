@@ -3,9 +3,10 @@
 
 import { failure } from "../../errors.ts";
 import type { EndpointPlan, UpstreamPlan } from "../../config/plan.ts";
-import type { UpstreamClient, UpstreamRequest, UpstreamResult } from "../client.ts";
+import type { UpstreamClient, UpstreamConnections, UpstreamRequest, UpstreamResult } from "../client.ts";
 import { encodeHead } from "./connection.ts";
 import { Exchange } from "./exchange.ts";
+import { NO_CONNECTIONS, UpstreamLimit } from "./limit.ts";
 import { EndpointPool, type PoolOwner } from "./pool.ts";
 
 export { UpstreamBodyError } from "./exchange.ts";
@@ -22,6 +23,8 @@ export class Http1Client implements UpstreamClient, PoolOwner {
   // Plans are frozen objects: look pools up by identity; fall back to host:port after a reload.
   private readonly byPlan = new WeakMap<EndpointPlan, EndpointPool>();
   private readonly byKey = new Map<string, EndpointPool>();
+  /** Connection accounting per upstream name (survives reloads: live connections keep counting). */
+  private readonly limits = new Map<string, UpstreamLimit>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private sweepEveryMs = 0;
 
@@ -43,9 +46,11 @@ export class Http1Client implements UpstreamClient, PoolOwner {
       if (head === null) {
         return Promise.resolve({ ok: false, failure: failure("KEEL_INTERNAL", `${endpoint.url}: refusing to send a request with CR, LF or NUL in a header field, or whitespace in the method or target`) });
       }
-      const ex = new Exchange(pool, req, head);
+      const ex = new Exchange(pool, req, head, upstream);
       req.cancel.listener = ex;
-      pool.dispatch(ex);
+      const breaker = upstream.breaker;
+      if (breaker === null || breaker.maxConnections === null) pool.dispatch(ex);
+      else pool.dispatchLimited(ex, this.limitFor(upstream));
       return ex.promise;
     } catch (err) {
       return Promise.resolve({ ok: false, failure: failure("KEEL_INTERNAL", `${endpoint.url}: upstream client error: ${(err as Error)?.message ?? String(err)}`) });
@@ -59,6 +64,19 @@ export class Http1Client implements UpstreamClient, PoolOwner {
   /** Open connections carrying (or about to carry) an exchange. */
   activeConnections(): number {
     return this.activeCount;
+  }
+
+  /** Open + connecting connections of an upstream (all its endpoints) and requests waiting for one. */
+  connections(upstreamName: string): UpstreamConnections {
+    const lim = this.limits.get(upstreamName);
+    return lim === undefined ? NO_CONNECTIONS : { open: lim.open, pending: lim.queue.length };
+  }
+
+  /** connections() of every upstream this client has connected to. */
+  poolStats(): { upstream: string; open: number; pending: number }[] {
+    const out: { upstream: string; open: number; pending: number }[] = [];
+    for (const lim of this.limits.values()) out.push({ upstream: lim.name, open: lim.open, pending: lim.queue.length });
+    return out;
   }
 
   close(): void {
@@ -76,6 +94,16 @@ export class Http1Client implements UpstreamClient, PoolOwner {
 
   onActiveChange(delta: number): void {
     this.activeCount += delta;
+  }
+
+  limitFor(upstream: UpstreamPlan): UpstreamLimit {
+    let lim = this.limits.get(upstream.name);
+    if (lim === undefined) {
+      lim = new UpstreamLimit(upstream.name);
+      this.limits.set(upstream.name, lim);
+    }
+    if (lim.plan !== upstream) lim.configure(upstream);
+    return lim;
   }
 
   private poolFor(endpoint: EndpointPlan, upstream: UpstreamPlan): EndpointPool {

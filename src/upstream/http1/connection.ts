@@ -6,6 +6,7 @@ import type { Socket, SocketHandler } from "bun";
 import type { ErrorCode } from "../../errors.ts";
 import type { UpstreamRequest } from "../client.ts";
 import { BODY_STRATEGY, Exchange, PH_BODY, PH_DONE, PH_HEAD, fixedBody } from "./exchange.ts";
+import type { UpstreamLimit } from "./limit.ts";
 import { FEED_DONE, FEED_MORE, FRAMING_NONE, ResponseParser, type ResponseSink } from "./response-parser.ts";
 
 /** What a connection needs from its pool. */
@@ -15,6 +16,8 @@ export interface ConnectionPool {
   release(conn: Connection): void;
   /** The socket is gone. */
   connectionClosed(conn: Connection): void;
+  /** The connect failed, timed out or was abandoned: the connection never opened. */
+  connectFailed(conn: Connection): void;
   /** Connected: account for the new connection. */
   connectionOpened(conn: Connection): void;
   /** A reused connection died before any response byte: send the request once more, fresh. */
@@ -40,6 +43,8 @@ export class Connection implements ResponseSink {
   connectTimer: ReturnType<typeof setTimeout> | null = null;
   /** Exchanges started on this connection. */
   uses = 0;
+  /** The upstream this connection is counted against (set by the pool when opening it). */
+  limit: UpstreamLimit | null = null;
   idleSince = 0;
   paused = false;
   readonly parser: ResponseParser = new ResponseParser(this);
@@ -91,6 +96,7 @@ export class Connection implements ResponseSink {
     const ex = this.pendingEx;
     this.pendingEx = null;
     if (ex !== null) ex.failWith(code, detail);
+    this.pool.connectFailed(this);
   }
 
   // --- request ---------------------------------------------------------------------------
@@ -274,6 +280,13 @@ export class Connection implements ResponseSink {
       w(false);
     }
     if (prev !== C_CONNECTING) this.pool.connectionClosed(this);
+    else {
+      // Closed before it opened (no connectError came): the waiting exchange must not hang.
+      const pending = this.pendingEx;
+      this.pendingEx = null;
+      if (pending !== null) pending.failWith("KEEL_UPSTREAM_UNREACHABLE", withCause("closed while connecting", err));
+      this.pool.connectFailed(this);
+    }
     const reader = this.bodyReader;
     if (reader !== null) {
       // Stop reading the client's upload (an early response, an abort, a reset): nobody will send it.

@@ -5,7 +5,9 @@
 import type { ErrorCode } from "../../errors.ts";
 import type { UpstreamRequest, UpstreamResult } from "../client.ts";
 import type { CancelCode, CancelListener } from "../cancel.ts";
+import type { UpstreamPlan } from "../../config/plan.ts";
 import type { Connection } from "./connection.ts";
+import type { WaitQueue } from "./limit.ts";
 
 /** Waiting for the final response head. */
 export const PH_HEAD = 0;
@@ -49,6 +51,8 @@ export class Exchange implements CancelListener {
   retried = false;
   /** The request, body included, has been written completely. */
   requestSent = false;
+  /** The upstream's connection queue this exchange waits in (breaker.maxConnections reached), else null. */
+  waiting: WaitQueue | null = null;
   readonly promise: Promise<UpstreamResult>;
   private resolveFn!: (r: UpstreamResult) => void;
 
@@ -57,6 +61,8 @@ export class Exchange implements CancelListener {
     readonly req: UpstreamRequest,
     /** Serialized once, so a retry sends the same bytes. */
     readonly head: string | Uint8Array,
+    /** The upstream whose connection count a new connection for this exchange goes to. */
+    readonly upstream: UpstreamPlan,
   ) {
     // One closure per request is the price of a Promise.
     this.promise = new Promise<UpstreamResult>((resolve) => {
@@ -113,6 +119,13 @@ export class Exchange implements CancelListener {
   // --- CancelListener ---------------------------------------------------------------------
   onCancel(code: CancelCode): void {
     if (this.phase === PH_DONE) return;
+    const w = this.waiting;
+    if (w !== null) {
+      // Still waiting for a connection: leave the queue; nothing was sent.
+      w.remove(this);
+      this.failWith(code, code === "KEEL_UPSTREAM_TIMEOUT" ? "timed out waiting for a connection (breaker.maxConnections reached)" : "cancelled while waiting for a connection: the client left");
+      return;
+    }
     const conn = this.conn;
     this.failWith(code, code === "KEEL_UPSTREAM_TIMEOUT" ? "timed out" : "cancelled: the client left");
     // Destroy (not pool) the socket: the backend must see the abort.

@@ -5,7 +5,8 @@
 import type { Socket } from "bun";
 import type { EndpointPlan, UpstreamPlan } from "../../config/plan.ts";
 import { C_ACTIVE, C_CONNECTING, C_IDLE, Connection, HANDLERS, type ConnectionPool } from "./connection.ts";
-import type { Exchange } from "./exchange.ts";
+import { PH_HEAD, type Exchange } from "./exchange.ts";
+import type { LimitedPool, UpstreamLimit } from "./limit.ts";
 
 /** What a pool needs from its client (counters, the sweep, the close generation). */
 export interface PoolOwner {
@@ -14,9 +15,11 @@ export interface PoolOwner {
   connectionsReused: number;
   onIdleChange(delta: number, pool: EndpointPool): void;
   onActiveChange(delta: number): void;
+  /** The connection accounting (and wait queue) of an upstream. */
+  limitFor(upstream: UpstreamPlan): UpstreamLimit;
 }
 
-export class EndpointPool implements ConnectionPool {
+export class EndpointPool implements ConnectionPool, LimitedPool {
   readonly idle: Connection[] = [];
   readonly label: string;
   /** Why this endpoint cannot be served by this client (null = it can). */
@@ -57,17 +60,72 @@ export class EndpointPool implements ConnectionPool {
       conn.start(ex);
       return;
     }
-    this.open(ex);
+    this.open(ex, this.owner.limitFor(ex.upstream));
+  }
+
+  /**
+   * dispatch under the upstream's breaker.maxConnections / maxPending: an idle connection, else a
+   * new one while below maxConnections, else wait in the upstream's FIFO (refused past maxPending).
+   */
+  dispatchLimited(ex: Exchange, lim: UpstreamLimit): void {
+    if (this.takeIdle(ex)) return;
+    if (lim.hasRoom()) {
+      this.open(ex, lim);
+      return;
+    }
+    if (lim.queueFull()) {
+      ex.failWith(
+        "KEEL_CIRCUIT_OVERFLOW",
+        `upstream "${lim.name}" is at breaker.maxConnections (${lim.maxConnections}) with breaker.maxPending (${lim.maxPending}) requests already waiting for a connection`,
+      );
+      return;
+    }
+    lim.enqueue(ex);
+    // An idle connection to another endpoint of this upstream cannot serve it: give up its slot.
+    lim.evictIdle(this);
+  }
+
+  /** A waiter's turn (LimitedPool): a slot is free, or an idle connection may be here. */
+  admit(ex: Exchange, lim: UpstreamLimit): void {
+    if (ex.phase !== PH_HEAD || ex.conn !== null) return;
+    if (this.takeIdle(ex)) return;
+    this.open(ex, lim);
+  }
+
+  /** Start ex on an idle connection, if there is one. */
+  private takeIdle(ex: Exchange): boolean {
+    const idle = this.idle;
+    while (idle.length > 0) {
+      const conn = idle.pop()!;
+      if (conn.state !== C_IDLE) continue;
+      conn.state = C_ACTIVE;
+      this.owner.onIdleChange(-1, this);
+      this.owner.onActiveChange(1);
+      this.owner.connectionsReused++;
+      conn.start(ex);
+      return true;
+    }
+    return false;
   }
 
   retry(ex: Exchange): void {
-    this.open(ex);
+    const lim = this.owner.limitFor(ex.upstream);
+    if (!lim.hasRoom()) {
+      // Its connection's slot went to a waiter meanwhile: wait again, first in line.
+      lim.enqueue(ex, true);
+      lim.evictIdle(this);
+      return;
+    }
+    this.open(ex, lim);
   }
 
-  /** Connect a fresh socket for ex; one timer bounds the connect. */
-  open(ex: Exchange): void {
+  /** Connect a fresh socket for ex, counted against lim; one timer bounds the connect. */
+  open(ex: Exchange, lim: UpstreamLimit): void {
     const conn = new Connection(this, this.owner.generation);
     conn.pendingEx = ex;
+    conn.limit = lim;
+    lim.open++;
+    lim.pools.add(this);
     this.owner.connectionsOpened++;
     const ms = this.connectTimeoutMs;
     if (ms > 0) conn.connectTimer = setTimeout(onConnectTimeout, ms, conn);
@@ -91,6 +149,8 @@ export class EndpointPool implements ConnectionPool {
 
   release(conn: Connection): void {
     if (conn.state !== C_ACTIVE) return;
+    const lim = conn.limit;
+    if (lim !== null && lim.queue.length > 0 && conn.generation === this.owner.generation && this.handOff(conn, lim)) return;
     if (this.idle.length >= this.maxIdle || conn.generation !== this.owner.generation) {
       conn.end();
       return;
@@ -102,6 +162,22 @@ export class EndpointPool implements ConnectionPool {
     this.owner.onIdleChange(1, this);
   }
 
+  /**
+   * Exchanges wait for a connection: hand this one to the first that wants this endpoint; else, at
+   * the cap, close it so its slot lets a waiter for another endpoint connect. True if it was used.
+   */
+  private handOff(conn: Connection, lim: UpstreamLimit): boolean {
+    const ex = lim.takeFor(this);
+    if (ex !== null) {
+      this.owner.connectionsReused++;
+      conn.start(ex);
+      return true;
+    }
+    if (lim.hasRoom()) return false;
+    conn.end(); // -> connectionClosed -> lim.released() -> a waiter opens
+    return true;
+  }
+
   connectionClosed(conn: Connection): void {
     // conn.state is already C_CLOSED; which list it left is told by where it is.
     const i = this.idle.indexOf(conn);
@@ -111,6 +187,13 @@ export class EndpointPool implements ConnectionPool {
     } else {
       this.owner.onActiveChange(-1);
     }
+    const lim = conn.limit;
+    if (lim !== null) lim.released();
+  }
+
+  connectFailed(conn: Connection): void {
+    const lim = conn.limit;
+    if (lim !== null) lim.released();
   }
 
   /** Close idle connections older than idleTimeoutMs (the oldest are at the bottom). */
