@@ -27,10 +27,11 @@ export function registerLimitMetrics(metrics: GatewayMetrics, current: () => Gat
       const shared = () => find() as SharedRateLimiter | undefined;
       for (const [source, f] of [
         ["lease", (l: SharedRateLimiter) => l.leaseAdmitted],
-        ["debt", (l: SharedRateLimiter) => l.debtAdmitted],
+        ["debt", (l: SharedRateLimiter) => l.debtAdmitted - l.creditAdmitted],
+        ["credit", (l: SharedRateLimiter) => l.creditAdmitted],
         ["outage", (l: SharedRateLimiter) => l.outageAdmitted],
       ] as const) {
-        metrics.addCounter("keel_ratelimit_shared_admitted_total", "Requests a shared policy admitted, by what decided: a Redis lease, the local fallback as debt charged to Redis later, or the fallback during a Redis outage (failureMode open).", () => {
+        metrics.addCounter("keel_ratelimit_shared_admitted_total", "Requests a shared policy admitted, by what decided: a Redis lease, the local fallback as debt charged to Redis later, credit of a low-rate key charged within 50 ms, or the fallback during a Redis outage (failureMode open).", () => {
           const l = shared();
           return l ? f(l) : 0;
         }, { ...labels, source });
@@ -52,7 +53,8 @@ export function registerLimitMetrics(metrics: GatewayMetrics, current: () => Gat
       return s === null ? 0 : f(s);
     };
     metrics.addGauge("keel_ratelimit_redis_up", "1 while the Redis store of shared rate limits answers; 0 = shared policies run in their failure mode.", n((s) => (s.up ? 1 : 0)));
-    metrics.addCounter("keel_ratelimit_lease_requests_total", "Quota takes sent to Redis (in the background, batched).", n((s) => s.leaseRequests));
+    metrics.addCounter("keel_ratelimit_lease_requests_total", "Keys' quota takes sent to Redis (in the background, batched).", n((s) => s.leaseRequests));
+    metrics.addCounter("keel_ratelimit_redis_calls_total", "Redis script calls carrying those takes (up to 256 keys each).", n((s) => s.takeCalls));
     metrics.addCounter("keel_ratelimit_lease_refreshes_total", "Takes that refreshed a key's existing lease.", n((s) => s.leaseRefreshes));
     metrics.addCounter("keel_ratelimit_lease_tokens_total", "Requests' worth of quota granted by Redis.", n((s) => s.tokensGranted));
     metrics.addCounter("keel_ratelimit_redis_errors_total", "Failed Redis calls (connection errors, timeouts, error replies).", n((s) => s.redisErrors));
