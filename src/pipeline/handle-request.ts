@@ -8,12 +8,12 @@ import { clientIp } from "../limits/client-ip.ts";
 import type { ConcurrencyLimiter } from "../limits/concurrency/concurrency-limiter.ts";
 import type { KeyInput } from "../limits/rate/limit-key.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
-import type { UpstreamClient } from "../upstream/client.ts";
+import type { UpstreamClient, UpstreamResult } from "../upstream/client.ts";
 import { waitForSlot } from "./admit-concurrency.ts";
 import { BUDGET_HEADER } from "./budget.ts";
 import { ExchangeWatch } from "./exchange-watch.ts";
 import { HedgeTimer } from "./hedge-timer.ts";
-import { UpstreamAttempts, type AttemptDeps } from "./upstream-attempts.ts";
+import { internalFailure, UpstreamAttempts, type AttemptDeps, type AttemptsOutcome } from "./upstream-attempts.ts";
 import type { InFlightCap } from "../resilience/breaker/in-flight-cap.ts";
 import { forwardHeaders, plainIp } from "./forward-headers.ts";
 import type { GatewayRuntime, RouteRuntime, UpstreamRuntime } from "./gateway-runtime.ts";
@@ -200,7 +200,22 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         outgoing.bodyLength = lengthHeader === null ? -1 : Number(lengthHeader);
         first.uploadDeadline = x.start + x.rt.plan.server.requestTimeoutMs;
       }
-      const result = await attempts.run();
+      let result: AttemptsOutcome;
+      if (attempts.isSingle) {
+        // The common case, kept to one await: no retry, no hedge.
+        const first = attempts.firstAttempt!;
+        let r: UpstreamResult;
+        try {
+          r = await attempts.dispatch(first);
+        } catch (err) {
+          r = internalFailure(err);
+        } finally {
+          attempts.undispatch(first);
+        }
+        result = attempts.single(first, r);
+      } else {
+        result = await attempts.run();
+      }
 
       if (!result.ok) {
         const f = result.failure;

@@ -137,33 +137,43 @@ export class UpstreamAttempts extends HedgeEntry {
     }
     const ei = up.balancer.pick(this.key, -1);
     if (ei < 0) return { ...NO_ENDPOINT, detail: `upstream "${up.plan.name}" has no healthy endpoint (${up.plan.endpoints.length} configured, all unhealthy or ejected)` };
-    up.retryBudget.onRequest(now);
+    // Only requests that may retry earn retries (the budget is a share of them).
+    if (this.route.plan.retry !== null) up.retryBudget.onRequest(now);
     this.route.hedgeBudget?.onRequest();
     this.first = this.newAttempt(ei, now, false);
     return null;
   }
 
-  /** Sends the first attempt (after begin()) and resolves with the answer to give. */
+  /**
+   * True when the route neither retries nor hedges this request: one attempt, which the caller
+   * sends with dispatch() / undispatch() / single() and awaits itself (no extra async frame).
+   */
+  get isSingle(): boolean {
+    return !this.canHedge() && this.route.plan.retry === null;
+  }
+
+  private canHedge(): boolean {
+    return this.route.hedge !== null && this.out.body === null && isIdempotent(this.out.method) && this.up.plan.endpoints.length > 1;
+  }
+
+  /** Sends the first attempt (after begin()) with retries and hedging; resolves with the answer to give. */
   run(): Promise<AttemptsOutcome> {
     const first = this.first!;
-    const r = this.route;
-    const canHedge = r.hedge !== null && this.out.body === null && isIdempotent(this.out.method) && this.up.plan.endpoints.length > 1;
-    if (!canHedge && r.plan.retry === null) return this.single(first);
+    const canHedge = this.canHedge();
     return new Promise<AttemptsOutcome>((resolve) => {
       this.resolve = resolve;
       this.send(first);
       if (canHedge) {
         const now = performance.now();
-        const after = r.hedge!.thresholdMs(now);
+        const after = this.route.hedge!.thresholdMs(now);
         if (after !== Infinity && now + after < this.deadline) this.deps.hedgeTimer.schedule(this, first.startedAt + after);
       }
     });
   }
 
-  /** The plain path: one attempt, awaited. */
-  private async single(a: Attempt): Promise<AttemptsOutcome> {
+  /** The single attempt's outcome, once the caller has its result: reported and recorded. */
+  single(a: Attempt, result: UpstreamResult): AttemptsOutcome {
     this.started++;
-    const result = await this.sendOnce(a);
     this.report(a, result);
     this.recordWinner(result);
     return result.ok ? { ok: true, response: result.response, endpoint: a.endpoint } : { ok: false, failure: result.failure, endpoint: a.endpoint };
@@ -195,32 +205,38 @@ export class UpstreamAttempts extends HedgeEntry {
     return h;
   }
 
-  /** Sends one attempt; never rejects (a client bug becomes a KEEL_INTERNAL failure). */
-  private async sendOnce(a: Attempt): Promise<UpstreamResult> {
+  /** Starts an attempt: watched, counted by the balancer, sent. Pair with undispatch() in a finally. */
+  dispatch(a: Attempt): Promise<UpstreamResult> {
     const up = this.up;
     const endpoint: EndpointPlan = up.plan.endpoints[a.endpoint]!;
     const headers = this.headersFor(a.endpoint, a.number > 1 || a.isHedge);
     this.deps.watch.add(a);
     up.balancer.start(a.endpoint);
-    const cap = up.inFlightCap;
+    return this.deps.client.send(endpoint, up.plan, {
+      method: this.out.method,
+      target: this.out.target,
+      headers,
+      body: this.out.body,
+      bodyLength: this.out.bodyLength,
+      cancel: a,
+    });
+  }
+
+  /** Always after dispatch(), even when send() threw: a leaked balancer slot would make P2C shun the endpoint forever. */
+  undispatch(a: Attempt): void {
+    this.up.balancer.finish(a.endpoint);
+    this.deps.watch.remove(a);
+    a.done = true;
+  }
+
+  /** One attempt of the race; never rejects (a client bug becomes a KEEL_INTERNAL failure). */
+  private async sendOnce(a: Attempt): Promise<UpstreamResult> {
     try {
-      return await this.deps.client.send(endpoint, up.plan, {
-        method: this.out.method,
-        target: this.out.target,
-        headers,
-        body: this.out.body,
-        bodyLength: this.out.bodyLength,
-        cancel: a,
-      });
+      return await this.dispatch(a);
     } catch (err) {
-      console.error(`keel: upstream client threw for ${endpoint.url}:`, err);
-      return { ok: false, failure: { code: "KEEL_INTERNAL", detail: `upstream client error: ${(err as Error)?.message ?? String(err)}` } };
+      return internalFailure(err);
     } finally {
-      // Released even when send() throws: a leaked balancer slot would make P2C treat this endpoint as busy forever.
-      up.balancer.finish(a.endpoint);
-      this.deps.watch.remove(a);
-      a.done = true;
-      void cap;
+      this.undispatch(a);
     }
   }
 
@@ -320,6 +336,11 @@ export class UpstreamAttempts extends HedgeEntry {
     }
     if (r.ok) up.endpointLatency[a.endpoint]!.record((now - a.startedAt) * 1000);
   }
+}
+
+/** A throwing or rejecting client: logged by the caller as KEEL_INTERNAL. */
+export function internalFailure(err: unknown): UpstreamResult {
+  return { ok: false, failure: { code: "KEEL_INTERNAL", detail: `upstream client error: ${(err as Error)?.message ?? String(err)}` } };
 }
 
 /** Drops a response nobody will read (a retried status, a lost race): its stream is cancelled. */
