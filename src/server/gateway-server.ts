@@ -69,6 +69,13 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     },
   });
 
+  for (const up of plan.upstreams.values()) {
+    const labels = { upstream: up.name };
+    metrics.addGauge("keel_upstream_connections", "Open and connecting connections to the upstream (all endpoints; breaker.maxConnections caps them).", () => client.connections?.(up.name).open ?? 0, labels);
+    metrics.addGauge("keel_upstream_pending", "Requests waiting for a connection to the upstream (breaker.maxPending caps them).", () => client.connections?.(up.name).pending ?? 0, labels);
+  }
+  const active = (client as { activeConnections?: () => number }).activeConnections;
+  if (active !== undefined) metrics.addGauge("keel_upstream_active_connections", "Upstream connections carrying an exchange now (returns to 0 when nothing is in flight).", () => active.call(client));
   metrics.addGauge("keel_upstream_idle_connections", "Idle keep-alive connections pooled to upstreams.", () => client.idleConnections());
   registerLimitMetrics(metrics, () => runtime);
   registerResilienceMetrics(metrics, () => runtime);
