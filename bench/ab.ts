@@ -1,11 +1,17 @@
-// Two builds of Keel side by side: both up at once on core 0 (same backend nginx and wrk on core
-// 1), alternating short wrk bursts, so machine noise hits both alike. Prints each round's rps and
-// the median ratio B/A; optional paced rounds give p99/p99.9 the same way.
-//   bun bench/ab.ts --a HEAD~3 --b HEAD [--config bench/keel-bench.yaml] [--rounds 8] [--seconds 4] [--paced 10]
+// Two Keels side by side — two builds, or one build with two configs: both up at once on core 0
+// (same backend nginx and wrk on core 1), alternating short wrk bursts, so machine noise hits both
+// alike. Prints each round's rps and the median ratio B/A; paced rounds (alternating too) give the
+// median p99/p99.9 of each side.
+//   bun bench/ab.ts --a HEAD~3 --b HEAD [--config bench/keel-bench.yaml] [--config-b FILE]
+//                   [--rounds 8] [--seconds 4] [--paced 10] [--paced-rounds 2] [--xff-keys N] [--redis]
+//                   [--label-a NAME --label-b NAME] [--record NAME]
 // --a/--b take a git ref (checked out into bench/.tmp/ab/<ref>, sharing this node_modules) or
-// "." for the working tree. Flags go to both builds' runs; extra wrk env via --xff-keys N.
+// "." for the working tree. --redis starts redis-server on core 1 (REDIS_PORT for the configs).
+// --record NAME writes the result into bench/RESULTS.md as the block <!-- scenario:NAME -->.
 import { existsSync, mkdirSync, symlinkSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { putScenarioBlock } from "./lib/report.ts";
 import { BENCH_DIR, BODY, BUN, ROOT, backendLaunch } from "./lib/peers.ts";
 import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./lib/wrk.ts";
@@ -22,6 +28,11 @@ const rounds = Number(arg("--rounds", "8"));
 const seconds = Number(arg("--seconds", "4"));
 const pacedSeconds = Number(arg("--paced", "0"));
 const xffKeys = Number(arg("--xff-keys", "0"));
+const pacedRounds = Number(arg("--paced-rounds", "2"));
+const withRedis = Bun.argv.includes("--redis");
+const labelA = arg("--label-a", `A (${refA}${configB !== config ? `, ${relative(ROOT, config)}` : ""})`);
+const labelB = arg("--label-b", `B (${refB}${configB !== config ? `, ${relative(ROOT, configB)}` : ""})`);
+const record = arg("--record", "");
 const tmp = join(BENCH_DIR, ".tmp", "ab");
 mkdirSync(tmp, { recursive: true });
 installCleanup(join(BENCH_DIR, ".tmp", "pgids"));
@@ -47,6 +58,10 @@ const backendDir = join(tmp, "backend");
 mkdirSync(backendDir, { recursive: true });
 const be = backendLaunch(backendDir, backendPort, next());
 const backend = spawnGroup("backend", ["taskset", "-c", "1", ...be.cmd], { env: be.env, log: join(backendDir, "log") });
+const redisPort = withRedis ? next() : 0;
+const redis = withRedis
+  ? spawnGroup("redis", ["taskset", "-c", "1", "redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { log: join(tmp, "redis.log") })
+  : null;
 
 async function ready(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -62,12 +77,17 @@ async function ready(url: string): Promise<void> {
 function startKeel(dir: string, cfg: string, label: string): { child: Child; url: string } {
   const p = next();
   const child = spawnGroup(label, ["taskset", "-c", "0", BUN, join(dir, "src/cli/main.ts"), "run", cfg], {
-    env: { KEEL_PORT: String(p), KEEL_ADMIN_PORT: String(next()), BACKEND_PORT: String(backendPort) },
+    env: { KEEL_PORT: String(p), KEEL_ADMIN_PORT: String(next()), BACKEND_PORT: String(backendPort), ...(withRedis ? { REDIS_PORT: String(redisPort) } : {}) },
     log: join(tmp, `${label}.log`),
     cwd: dir,
   });
   return { child, url: `http://127.0.0.1:${p}/api/items/42?fields=id,name` };
 }
+
+/** CPU time the hypervisor gave to other guests (steal), in ticks, summed over cores. */
+const stealTicks = () => Number(readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/)[8] ?? 0);
+const stealStart = stealTicks();
+const runStart = Date.now();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const a = startKeel(tree(refA), config, "a");
@@ -81,6 +101,8 @@ try {
   await runWrk({ ...burst, seconds: 2 }, a.url, log);
   await runWrk({ ...burst, seconds: 2 }, b.url, log);
   const ratios: number[] = [];
+  const roundsA: number[] = [];
+  const roundsB: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // Alternate who goes first, so a trend over time favours neither.
     const order = r % 2 === 0 ? [a, b] : [b, a];
@@ -88,18 +110,61 @@ try {
     for (const k of order) res.set(k.url, await runWrk(burst, k.url, log));
     const ra = res.get(a.url)!.rps, rb = res.get(b.url)!.rps;
     ratios.push(rb / ra);
+    roundsA.push(ra);
+    roundsB.push(rb);
     console.log(`round ${r + 1}: A ${ra.toFixed(0)} rps, B ${rb.toFixed(0)} rps, B/A ${(rb / ra).toFixed(3)}`);
   }
-  console.log(`A=${refA} B=${refB}: median B/A saturation ${median(ratios).toFixed(3)} over ${rounds} rounds`);
+  const stealShare = () => `${(((stealTicks() - stealStart) / 100 / ((Date.now() - runStart) / 1000)) * 100).toFixed(0)}%`;
+  console.log(`steal so far: ${stealShare()} of a core`);
+  const satLine = `median B/A saturation ${median(ratios).toFixed(3)} over ${rounds} rounds of ${seconds} s`;
+  console.log(`${labelA} vs ${labelB}: ${satLine}`);
+  const paced: { a: WrkResult[]; b: WrkResult[] } = { a: [], b: [] };
   if (pacedSeconds > 0) {
-    const paced: WrkRun = { connections: 100, seconds: pacedSeconds, delayMs: 20, ...xff };
-    for (let r = 0; r < 2; r++) {
-      for (const [name, k] of r % 2 === 0 ? [["A", a], ["B", b]] as const : [["B", b], ["A", a]] as const) {
-        const p = await runWrk(paced, k.url, log);
-        console.log(`paced ${name}: p50 ${p.p50} p99 ${p.p99} p99.9 ${p.p999} ms (${p.requests} reqs, ${p.errorTotal} errors)`);
+    const run: WrkRun = { connections: 100, seconds: pacedSeconds, delayMs: 20, ...xff };
+    for (let r = 0; r < pacedRounds; r++) {
+      for (const side of r % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) {
+        const p = await runWrk(run, (side === "a" ? a : b).url, log);
+        paced[side].push(p);
+        console.log(`paced ${side.toUpperCase()}: p50 ${p.p50} p99 ${p.p99} p99.9 ${p.p999} ms (${p.requests} reqs, ${p.errorTotal} errors)`);
       }
     }
   }
+  const med = (xs: WrkResult[], f: (w: WrkResult) => number) => median(xs.map(f));
+  const pacedLines =
+    pacedSeconds > 0
+      ? [
+          `| side | median p50 | median p99 | median p99.9 | p99.9 of each round |`,
+          `|---|---:|---:|---:|---|`,
+          ...(["a", "b"] as const).map(
+            (k) => `| ${k === "a" ? labelA : labelB} | ${med(paced[k], (w) => w.p50)} | ${med(paced[k], (w) => w.p99)} | ${med(paced[k], (w) => w.p999)} | ${paced[k].map((w) => w.p999).join(", ")} |`,
+          ),
+          ``,
+          `Median paced p99.9 B vs A: ${((med(paced.b, (w) => w.p999) / med(paced.a, (w) => w.p999) - 1) * 100).toFixed(0)}%.`,
+        ]
+      : [];
+  if (record) {
+    const sha = Bun.spawnSync(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
+    const body = [
+      `## Side by side: ${labelB} vs ${labelA}`,
+      ``,
+      `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/ab.ts ${Bun.argv.slice(2).join(" ")}\``,
+      `- Both Keels up at once on core 0, nginx backend${withRedis ? " and redis-server" : ""} and wrk on core 1; saturation bursts of ${seconds} s (wrk -t1 -c50) alternate between the two, so the machine's noise hits both alike${xffKeys > 0 ? `; every request carries X-Forwarded-For from one of ${xffKeys.toLocaleString("en-US")} addresses` : ""}.`,
+      `- Steal (CPU the host gave to other guests) during the whole comparison: ${stealShare()} of a core; rows taken under heavy steal swing by ±30% or more.`,
+      `- Paced: ${pacedRounds} alternating runs of ${pacedSeconds} s per side (wrk -t1 -c100, 20 ms pause per connection ≈ 5k rps).`,
+      ``,
+      `| round | A rps | B rps | B/A |`,
+      `|---:|---:|---:|---:|`,
+      ...ratios.map((r, i) => `| ${i + 1} | ${roundsA[i]!.toFixed(0)} | ${roundsB[i]!.toFixed(0)} | ${r.toFixed(3)} |`),
+      ``,
+      `**${satLine}.**`,
+      ``,
+      ...pacedLines,
+    ].join("\n");
+    const file = join(BENCH_DIR, "RESULTS.md");
+    const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
+    writeFileSync(file, putScenarioBlock(previous, record, body));
+    console.log(`recorded as scenario "${record}" in bench/RESULTS.md`);
+  }
 } finally {
-  await Promise.all([stopGroup(a.child), stopGroup(b.child), stopGroup(backend)]);
+  await Promise.all([stopGroup(a.child), stopGroup(b.child), stopGroup(backend), ...(redis ? [stopGroup(redis)] : [])]);
 }

@@ -19,11 +19,11 @@ const READY_MS = 20_000;
 const SETTLE_MS = 300;
 
 const USAGE = `usage: bash bench/tail/run.sh [flags]     (or: npm run bench:tail -- [flags])
-  --paced SECONDS       paced run per hedging phase (default 35: ≈ 80k samples at ≈ 2.4k rps)
+  --paced SECONDS       paced run per hedging phase (default 64: ≈ 75k samples at ≈ 1.2k rps)
   --storm SECONDS       paced run of the retry storm (default 20)
-  --warmup SECONDS      paced warm-up before each measured run (default 8; the hedge percentile
+  --warmup SECONDS      paced warm-up before each measured run (default 10; the hedge percentile
                         needs recent latencies)
-  --connections N       wrk connections (default 50)
+  --connections N       wrk connections (default 25)
   --pause MS            pause per connection between requests (default 20): ≈ N / pause rps
   --delay-ms MS         a slow backend response is this late (default 50)
   --delay-p P           share of slow backend responses (default 0.01)
@@ -50,7 +50,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { paced: 35, storm: 20, warmup: 8, connections: 50, pause: 20, delayMs: 50, delayP: 0.01, seed: 1, only: ["off", "on", "storm"], quietWait: 60, smoke: false, out: null };
+  const a: Args = { paced: 64, storm: 20, warmup: 10, connections: 25, pause: 20, delayMs: 50, delayP: 0.01, seed: 1, only: ["off", "on", "storm"], quietWait: 60, smoke: false, out: null };
   const explicit = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;

@@ -6,9 +6,10 @@
 // The table holds at most policy.maxKeys keys: slots (key, TAT) in plain arrays, and an index
 // from key to slot. A clock hand cycles over the slots; each new key moves it a few slots on:
 // - A key whose TAT ≤ now has a full bucket: it behaves exactly like an absent key, so dropping
-//   it costs nothing. Every idle key the hand passes is dropped and its slot reused. A new key
-//   examines 2 slots, or SWEEP when the table is full, so the table also shrinks back toward the
-//   keys in use once a flood of new keys is over.
+//   it costs nothing. Every idle key the hand passes is dropped and its slot reused. Once the
+//   table is half full a new key examines 2 slots, or SWEEP when it is full, so after a flood of
+//   new keys the table shrinks back toward half full. Below half full nothing is dropped: keys
+//   that come back every few seconds then stay (no delete + re-insert per request).
 // - When the table is full and none of the SWEEP examined keys is idle, the one among them with
 //   the least debt (smallest TAT) is dropped. That forgives its debt: it comes back with a full
 //   bucket. Counted in evictionsOfActiveKeys.
@@ -147,7 +148,9 @@ export class LocalRateLimiter implements KeyedLimiter {
   private slotForNewKey(now: number): number {
     const slots = this.keys.length;
     const full = slots === this.maxKeys;
-    const steps = Math.min(full ? SWEEP : PASSING_SWEEP, slots);
+    // Below half full, idle keys stay: dropping them only to re-insert them on their next request
+    // churns the index (a Map delete + set per request for keys that come back every few seconds).
+    const steps = Math.min(full ? SWEEP : slots * 2 >= this.maxKeys ? PASSING_SWEEP : 0, slots);
     let leastDebt = -1;
     let leastTat = Infinity;
     for (let n = 0; n < steps; n++) {
