@@ -2,12 +2,13 @@
 // then each proxy in turn on core 0: wait until it answers, warm up, saturate, pace, stop.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "./lib/args.ts";
 import { BENCH_DIR, BODY, BUN, NODE, PEERS, ROOT, backendLaunch, keelPeer, type Launch, type Peer } from "./lib/peers.ts";
-import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb, freePort, type Child } from "./lib/procs.ts";
+import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb, type Child } from "./lib/procs.ts";
 import { keepScenarioBlocks, renderReport, type Meta, type PeerResult } from "./lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkRun } from "./lib/wrk.ts";
+import { lastLines, portAllocator, quote, rel, shell } from "./lib/harness.ts";
 
 const PATH = "/api/items/42?fields=id,name"; // what wrk requests through every proxy
 const READY_MS = 20_000;
@@ -27,17 +28,8 @@ const args = (() => {
 const tmp = join(BENCH_DIR, ".tmp");
 const runDir = join(tmp, "runs", new Date().toISOString().replace(/[:.]/g, "-"));
 
-let portCursor = 18000;
-const nextPort = () => {
-  const p = freePort(portCursor);
-  portCursor = p + 1;
-  return p;
-};
+const nextPort = portAllocator(18000);
 
-const rel = (p: string) => (p.startsWith(ROOT + "/") ? relative(ROOT, p) : p);
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-const shell = (cmd: string[], env: Record<string, string> = {}) =>
-  [...Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`), ...cmd.map(quote)].join(" ").replaceAll(ROOT + "/", "");
 
 function selectPeers(): Peer[] {
   for (const k of args.keelConfigs) if (!existsSync(k.path)) throw new Error(`--keel-config ${k.name}: no file ${k.path}`);
@@ -71,13 +63,7 @@ function start(name: string, core: number, launch: Launch, dir: string): { child
   return { child, command: shell(cmd, launch.env) };
 }
 
-const tail = (file: string) => {
-  try {
-    return readFileSync(file, "utf8").trim().split("\n").slice(-5).join("\n");
-  } catch {
-    return "";
-  }
-};
+const tail = lastLines;
 
 const xff = args.xffKeys > 0 ? { xffKeys: args.xffKeys } : {};
 const warmup: WrkRun = { connections: 50, seconds: args.warmup, ...xff };

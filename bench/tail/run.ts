@@ -5,12 +5,13 @@
 // with --smoke).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { BENCH_DIR, BODY, BUN, ROOT } from "../lib/peers.ts";
-import { ForeignCpu, freePort, installCleanup, spawnGroup, stopGroup, type Child } from "../lib/procs.ts";
+import { ForeignCpu, installCleanup, spawnGroup, stopGroup, type Child } from "../lib/procs.ts";
 import { putScenarioBlock } from "../lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 import { renderTail, type Counts, type HedgeRun, type StormRun, type TailMeta } from "./report.ts";
+import { lastLines, portAllocator, quote, rel, shell } from "../lib/harness.ts";
 
 const TAIL_DIR = import.meta.dir;
 const PATH = "/api/items/42?fields=id,name";
@@ -115,25 +116,9 @@ const args = (() => {
 const tmp = join(BENCH_DIR, ".tmp");
 const runDir = join(tmp, "runs", `tail-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 
-let portCursor = 18600;
-const nextPort = () => {
-  const p = freePort(portCursor);
-  portCursor = p + 1;
-  return p;
-};
+const nextPort = portAllocator(18600);
 
-const rel = (p: string) => (p.startsWith(ROOT + "/") ? relative(ROOT, p) : p);
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-const shell = (cmd: string[], env: Record<string, string> = {}) =>
-  [...Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`), ...cmd.map(quote)].join(" ").replaceAll(ROOT + "/", "");
 
-const lastLines = (file: string) => {
-  try {
-    return readFileSync(file, "utf8").trim().split("\n").slice(-5).join("\n");
-  } catch {
-    return "";
-  }
-};
 
 interface Started {
   child: Child;

@@ -1,0 +1,34 @@
+// Small pieces every bench driver shares: free ports in order, paths relative to the repo, shell
+// quoting for the "commands" section of a report, and the last lines of a log.
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { ROOT } from "./peers.ts";
+import { freePort } from "./procs.ts";
+
+/** Free ports from `from` upwards, each one once. */
+export function portAllocator(from: number): () => number {
+  let cursor = from;
+  return () => {
+    const p = freePort(cursor);
+    cursor = p + 1;
+    return p;
+  };
+}
+
+/** A path relative to the repository when it is inside it. */
+export const rel = (p: string): string => (p.startsWith(ROOT + "/") ? relative(ROOT, p) : p);
+
+export const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** A command line as a reader would type it: env first, quoted, repo paths relative. */
+export const shell = (cmd: string[], env: Record<string, string> = {}): string =>
+  [...Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`), ...cmd.map(quote)].join(" ").replaceAll(ROOT + "/", "");
+
+/** The last five lines of a log file ("" when it cannot be read). */
+export function lastLines(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").slice(-5).join("\n");
+  } catch {
+    return "";
+  }
+}
