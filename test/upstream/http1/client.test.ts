@@ -1,25 +1,12 @@
 import { UpstreamCancel } from "../../../src/upstream/cancel.ts";
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { Http1Client } from "../../../src/upstream/http1/client.ts";
 import { serializeHead } from "../../../src/upstream/http1/connection.ts";
-import { RawServer, drainError, endpoint, ok, pattern, patternStream, request, sha256, streamOf, text, until, upstream } from "./helpers.ts";
+import { drainError, endpoint, ok, pattern, patternStream, request, sha256, streamOf, text, until, upstream , tracked } from "./helpers.ts";
 
-const clients: Http1Client[] = [];
-const raws: RawServer[] = [];
-function client(): Http1Client {
-  const c = new Http1Client();
-  clients.push(c);
-  return c;
-}
-function raw(onRequest: ConstructorParameters<typeof RawServer>[0]): RawServer {
-  const s = new RawServer(onRequest);
-  raws.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of raws.splice(0)) s.stop();
-});
+const t = tracked();
+const client = t.client;
+const raw = t.raw;
+afterEach(t.closeAll);
 
 // One Bun.serve backend for normal traffic.
 const backend = Bun.serve({

@@ -3,6 +3,7 @@
 
 import type { ResponseSink } from "../../../src/upstream/http1/response-parser.ts";
 import { UpstreamCancel } from "../../../src/upstream/cancel.ts";
+import { Http1Client } from "../../../src/upstream/http1/client.ts";
 import type { Socket, TCPSocketListener } from "bun";
 import type { EndpointPlan, UpstreamPlan } from "../../../src/config/plan.ts";
 import type { UpstreamRequest, UpstreamResult } from "../../../src/upstream/client.ts";
@@ -204,4 +205,29 @@ export class Collector implements ResponseSink {
   onBody(chunk: Uint8Array): void {
     this.body.push(chunk.slice());
   }
+}
+
+/**
+ * Clients and raw servers a test file creates, closed after each test: `const t = tracked();
+ * afterEach(t.closeAll);` then `t.client()`, `t.raw(onRequest)`.
+ */
+export function tracked() {
+  const clients: Http1Client[] = [];
+  const raws: RawServer[] = [];
+  return {
+    client(): Http1Client {
+      const c = new Http1Client();
+      clients.push(c);
+      return c;
+    },
+    raw(onRequest: ConstructorParameters<typeof RawServer>[0]): RawServer {
+      const s = new RawServer(onRequest);
+      raws.push(s);
+      return s;
+    },
+    closeAll(): void {
+      for (const c of clients.splice(0)) c.close();
+      for (const s of raws.splice(0)) s.stop();
+    },
+  };
 }

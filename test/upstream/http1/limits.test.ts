@@ -5,25 +5,12 @@ import type { EndpointPlan, UpstreamPlan } from "../../../src/config/plan.ts";
 import type { BreakerPlan } from "../../../src/resilience/types.ts";
 import { UpstreamCancel } from "../../../src/upstream/cancel.ts";
 import type { UpstreamResult } from "../../../src/upstream/client.ts";
-import { Http1Client } from "../../../src/upstream/http1/client.ts";
-import { RawServer, endpoint, ok, request, text, until, upstream, type RawConn } from "./helpers.ts";
+import { endpoint, ok, request, text, until, upstream, type RawConn , tracked } from "./helpers.ts";
 
-const clients: Http1Client[] = [];
-const raws: RawServer[] = [];
-function client(): Http1Client {
-  const c = new Http1Client();
-  clients.push(c);
-  return c;
-}
-function raw(onRequest: ConstructorParameters<typeof RawServer>[0]): RawServer {
-  const s = new RawServer(onRequest);
-  raws.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of raws.splice(0)) s.stop();
-});
+const t = tracked();
+const client = t.client;
+const raw = t.raw;
+afterEach(t.closeAll);
 
 function breaker(over: Partial<BreakerPlan>): BreakerPlan {
   return { failureRatio: 0.5, minRequests: 1000, windowMs: 10_000, openMs: 5000, halfOpenProbes: 1, maxConnections: null, maxPending: null, maxInFlight: null, ...over };
