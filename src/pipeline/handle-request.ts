@@ -46,6 +46,8 @@ class Exchange implements KeyInput {
   upstream: UpstreamRuntime | null = null;
   phase: Phase = "normalize";
   params: Readonly<Record<string, string>> = EMPTY_PARAMS;
+  /** The Content-Length header as received (read once, in the admit phase). */
+  contentLength: string | null = null;
   /** The peer address, then (when a key needs it) the client address through trustedProxies. */
   peer = "";
   clientIp = "";
@@ -172,7 +174,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       });
       if (budgetAt !== Infinity) headers.push(BUDGET_HEADER, String(Math.max(1, Math.floor(budgetAt - slotsAt))));
       const target = (route.stripPrefix !== null ? stripPrefix(path, route.stripPrefix) : path) + query;
-      const lengthHeader = req.headers.get("content-length");
+      const lengthHeader = x.contentLength;
       const cap = up.inFlightCap;
       if (cap !== null && !cap.tryStart()) {
         return fail(x, "KEEL_CIRCUIT_OVERFLOW", `upstream "${up.plan.name}" has ${cap.inFlight} requests in flight (breaker.maxInFlight ${cap.max})`, 1);
@@ -325,6 +327,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
 
       x.phase = "admit";
       const lengthHeader = req.headers.get("content-length");
+      x.contentLength = lengthHeader;
       if (lengthHeader !== null && Number(lengthHeader) > m.route.maxRequestBodyBytes) {
         return fail(x, "KEEL_REQUEST_BODY_TOO_LARGE", `Content-Length ${lengthHeader} is over the route's limit of ${m.route.maxRequestBodyBytes} bytes`);
       }
