@@ -1,6 +1,7 @@
 // A one-screen description of a plan, printed by `keel check`.
 import { formatDuration, formatSize } from "./units.ts";
 import type { ListenPlan, Plan, RouteMatchPlan, RoutePlan } from "./plan.ts";
+import type { ConcurrencyPlan, KeyPart } from "../limits/types.ts";
 
 const addr = (l: ListenPlan) => (l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`);
 
@@ -15,18 +16,47 @@ export function summarizePlan(plan: Plan, routeOrder: readonly RoutePlan[] = pla
     "",
     `upstreams (${plan.upstreams.size})`,
   ];
+  if (plan.redis) out.splice(4, 0, `redis    ${plan.redis.url} (shared rate limits)`);
   for (const u of plan.upstreams.values()) {
-    out.push(`  ${u.name}: ${u.balance}, connect ${formatDuration(u.connectTimeoutMs)}, pool ${u.maxIdlePerEndpoint} idle / ${formatDuration(u.idleTimeoutMs)}`);
-    for (const e of u.endpoints) out.push(`    ${e.url}`);
+    const balance = u.balance === "hash" && u.hashKey ? `hash on ${keyPartText(u.hashKey)}` : u.balance;
+    const extras = [
+      u.concurrency ? `concurrency ${concurrencyText(u.concurrency)}` : "",
+      u.healthCheck ? `health checks ${u.healthCheck.path} every ${formatDuration(u.healthCheck.intervalMs)}` : "",
+      u.outlier ? `ejection after ${u.outlier.consecutiveFailures} failures` : "",
+      u.breaker ? `breaker at ${u.breaker.failureRatio * 100}% failures` : "",
+    ].filter(Boolean);
+    out.push(`  ${u.name}: ${balance}, connect ${formatDuration(u.connectTimeoutMs)}, pool ${u.maxIdlePerEndpoint} idle / ${formatDuration(u.idleTimeoutMs)}${extras.length ? `; ${extras.join(", ")}` : ""}`);
+    for (const e of u.endpoints) out.push(`    ${e.url}${e.weight !== 1 ? ` (weight ${e.weight})` : ""}`);
   }
   const ordered = routeOrder !== plan.routes;
   out.push("", `routes (${plan.routes.length}, ${ordered ? "in matching order; # = position in the file" : "in config order"})`);
   const width = Math.max(...plan.routes.map((r) => r.name.length));
   for (const r of routeOrder) {
     const strip = r.stripPrefix ? ` (strip ${r.stripPrefix})` : "";
-    out.push(`  ${String(r.index).padStart(2)}  ${r.name.padEnd(width)}  ${describeMatch(r.match)}${strip}  -> ${r.upstream}, timeout ${formatDuration(r.timeoutMs)}`);
+    const extras = [
+      r.budgetMs !== null ? `budget ${formatDuration(r.budgetMs)}` : "",
+      r.rateLimits.length ? `rate ${r.rateLimits.map((p) => `${p.name} ${rateText(p.count, p.periodMs)}${p.shared ? " shared" : ""}`).join(" + ")}` : "",
+      r.concurrency ? `concurrency ${concurrencyText(r.concurrency)}` : "",
+      r.retry ? `retry ×${r.retry.attempts - 1}` : "",
+      r.hedge ? `hedge at p${r.hedge.percentile}` : "",
+    ].filter(Boolean);
+    out.push(`  ${String(r.index).padStart(2)}  ${r.name.padEnd(width)}  ${describeMatch(r.match)}${strip}  -> ${r.upstream}, timeout ${formatDuration(r.timeoutMs)}${extras.length ? `, ${extras.join(", ")}` : ""}`);
   }
   return out.join("\n");
+}
+
+/** 100, 1000 → "100/s"; the units config rates are written in. */
+function rateText(count: number, periodMs: number): string {
+  const unit = periodMs === 1000 ? "s" : periodMs === 60_000 ? "min" : periodMs === 3_600_000 ? "h" : formatDuration(periodMs);
+  return `${count}/${unit}`;
+}
+
+function concurrencyText(c: ConcurrencyPlan): string {
+  return `${c.adaptive ? "adaptive ≤ " : ""}${c.max}${c.queue ? ` (+${c.queue} queued)` : ""}`;
+}
+
+function keyPartText(k: KeyPart): string {
+  return k.kind === "header" || k.kind === "param" ? `${k.kind}:${k.name}` : k.kind;
 }
 
 /** "GET,POST api.example.com/users/* [x-tenant=acme]" */
