@@ -98,8 +98,6 @@ export class UpstreamAttempts extends HedgeEntry {
   private resolve: ((o: AttemptsOutcome) => void) | null = null;
   /** The breaker's generation when this request was let through (late reports of an old one are ignored). */
   private breakerGen = 0;
-  /** The last failure, answered when nothing better arrives. */
-  private lastFailure: AttemptsOutcome | null = null;
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -126,8 +124,8 @@ export class UpstreamAttempts extends HedgeEntry {
   }
 
   /**
-   * Starts the first attempt; returns null and sets `refused` when the breaker or the endpoints'
-   * health refuse it before anything is sent.
+   * Prepares the first attempt (an endpoint picked, the budgets told); returns null, or the
+   * failure to answer when the breaker or the endpoints' health refuse before anything is sent.
    */
   begin(now: number): Failure | null {
     const up = this.up;
@@ -258,17 +256,15 @@ export class UpstreamAttempts extends HedgeEntry {
     const retryable = outcome !== null && (r.ok ? this.route.plan.retry?.onStatus.includes(r.response.status) === true : true);
     if (r.ok && !retryable) return this.settle(a, r);
     // A failure (or a status to retry): another attempt still out may yet answer.
-    this.lastFailure = r.ok ? { ok: true, response: r.response, endpoint: a.endpoint } : { ok: false, failure: r.failure, endpoint: a.endpoint };
     if (this.inFlight > 0) {
       discard(r);
-      this.lastFailure = r.ok ? null : this.lastFailure;
       return;
     }
-    if (outcome !== null && this.mayRetry(outcome, a)) {
+    if (outcome !== null && this.mayRetry(outcome)) {
       const ei = this.up.balancer.pick(this.key, a.endpoint);
       if (ei >= 0) {
         discard(r);
-        this.up.retriesByReason[outcome.kind === "connect-failure" ? 0 : outcome.kind === "reset" ? 1 : 2]!++;
+        this.up.retriesByReason[RETRY_REASONS.indexOf(outcome.kind)]!++;
         const next = this.newAttempt(ei, performance.now(), false);
         this.send(next);
         return;
@@ -278,7 +274,7 @@ export class UpstreamAttempts extends HedgeEntry {
   }
 
   /** The policy says yes, the budget has a token, and the deadline leaves room for an attempt. */
-  private mayRetry(outcome: AttemptFailure, a: Attempt): boolean {
+  private mayRetry(outcome: AttemptFailure): boolean {
     const plan = this.route.plan.retry;
     if (plan === null || this.out.body !== null) return false;
     if (!shouldRetry(plan, this.out.method, outcome, this.started)) return false;
@@ -289,7 +285,6 @@ export class UpstreamAttempts extends HedgeEntry {
       this.up.retriesSkippedForDeadline++;
       return false;
     }
-    void a;
     return this.up.retryBudget.tryRetry(now);
   }
 
