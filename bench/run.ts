@@ -8,25 +8,15 @@ import { BENCH_DIR, BODY, BUN, NODE, PEERS, ROOT, backendLaunch, keelPeer, type 
 import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb, type Child } from "./lib/procs.ts";
 import { keepScenarioBlocks, renderReport, type Meta, type PeerResult } from "./lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkRun } from "./lib/wrk.ts";
-import { lastLines, portAllocator, quote, rel, shell } from "./lib/harness.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell } from "./lib/harness.ts";
 
 const PATH = "/api/items/42?fields=id,name"; // what wrk requests through every proxy
 const READY_MS = 20_000;
 
-function fail(err: unknown): never {
-  console.error(`bench: ${(err as Error).message}`);
-  process.exit(1);
-}
-
-const args = (() => {
-  try {
-    return parseArgs(Bun.argv.slice(2));
-  } catch (err) {
-    fail(err);
-  }
-})();
+const fail = (err: unknown): never => exitWith("bench", err);
+const args = argsOrExit("bench", parseArgs);
 const tmp = join(BENCH_DIR, ".tmp");
-const runDir = join(tmp, "runs", new Date().toISOString().replace(/[:.]/g, "-"));
+const runDir = join(tmp, "runs", runDirName());
 
 const nextPort = portAllocator(18000);
 

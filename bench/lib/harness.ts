@@ -32,3 +32,23 @@ export function lastLines(file: string): string {
     return "";
   }
 }
+
+/** Prints `prefix: message` and exits 1: a driver's answer to a bad flag or a failed run. */
+export function exitWith(prefix: string, err: unknown): never {
+  console.error(`${prefix}: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+/** The driver's flags, parsed by `parse`; a bad flag exits with its message. */
+export function argsOrExit<T>(prefix: string, parse: (argv: string[]) => T): T {
+  try {
+    return parse(Bun.argv.slice(2));
+  } catch (err) {
+    exitWith(prefix, err);
+  }
+}
+
+/** A fresh folder name under bench/.tmp/runs for this run's raw outputs. */
+export function runDirName(prefix = ""): string {
+  return `${prefix}${new Date().toISOString().replace(/[:.]/g, "-")}`;
+}

@@ -11,7 +11,7 @@ import { ForeignCpu, installCleanup, spawnGroup, stopGroup, type Child } from ".
 import { putScenarioBlock } from "../lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 import { renderTail, type Counts, type HedgeRun, type StormRun, type TailMeta } from "./report.ts";
-import { lastLines, portAllocator, quote, rel, shell } from "../lib/harness.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell } from "../lib/harness.ts";
 
 const TAIL_DIR = import.meta.dir;
 const PATH = "/api/items/42?fields=id,name";
@@ -101,20 +101,10 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-function fail(err: unknown): never {
-  console.error(`bench/tail: ${(err as Error).message}`);
-  process.exit(1);
-}
-
-const args = (() => {
-  try {
-    return parseArgs(Bun.argv.slice(2));
-  } catch (err) {
-    fail(err);
-  }
-})();
+const fail = (err: unknown): never => exitWith("bench/tail", err);
+const args = argsOrExit("bench/tail", parseArgs);
 const tmp = join(BENCH_DIR, ".tmp");
-const runDir = join(tmp, "runs", `tail-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+const runDir = join(tmp, "runs", runDirName("tail-"));
 
 const nextPort = portAllocator(18600);
 
