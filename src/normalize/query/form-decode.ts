@@ -10,12 +10,13 @@ const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const PLUS = 43;
 const PERCENT = 37;
 
-/** Decodes s[start, end). Text without "+" or "%" is returned as a plain slice. */
+/** Decodes s[start, end). Text without "+", "%" or surrogates is returned as a plain slice. */
 export function formDecode(s: string, start: number, end: number): string {
   let i = start;
   while (i < end) {
     const c = s.charCodeAt(i);
-    if (c === PLUS || c === PERCENT) break;
+    // Surrogates go the long way too, so a lone one becomes U+FFFD as in URLSearchParams.
+    if (c === PLUS || c === PERCENT || (c & 0xf800) === 0xd800) break;
     i++;
   }
   if (i === end) return s.slice(start, end);
