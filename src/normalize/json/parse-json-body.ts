@@ -1,0 +1,61 @@
+// Body bytes → JSON value, with the guards a gateway needs against hostile bodies. The checks run
+// cheapest first and each one protects the next: the size cap bounds all later work, the depth
+// scan (a plain loop over the bytes) refuses deep nesting before JSON.parse could recurse into it,
+// and strict UTF-8 decoding refuses bytes JSON.parse would otherwise see as U+FFFD.
+
+import type { JsonLimits, JsonParseResult } from "./types.ts";
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+// fatal: invalid bytes are an error, not U+FFFD. A leading BOM is dropped (RFC 8259 §8.1 allows).
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Bytes → value: size cap first, then a one-pass depth scan over the bytes (brackets outside strings; rejects before JSON.parse can recurse), then strict UTF-8 decoding (TextDecoder fatal), then JSON.parse. Never throws. */
+export function parseJsonBody(bytes: Uint8Array, limits: JsonLimits): JsonParseResult {
+  if (bytes.length > limits.maxBytes) {
+    return { ok: false, reason: "too-large", message: `JSON body of ${bytes.length} bytes is over the ${limits.maxBytes}-byte limit` };
+  }
+  const tooDeepAt = firstTooDeep(bytes, limits.maxDepth);
+  if (tooDeepAt !== -1) {
+    return { ok: false, reason: "too-deep", message: `JSON body nests deeper than ${limits.maxDepth} levels (at byte ${tooDeepAt})` };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, reason: "not-utf8", message: "JSON body is not valid UTF-8" };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    // With the depth scan in front, a RangeError (stack) can only come from an enormous maxDepth.
+    if (e instanceof RangeError) return { ok: false, reason: "too-deep", message: "JSON body nests too deeply to parse" };
+    return { ok: false, reason: "syntax", message: text.length === 0 ? "JSON body is empty" : `invalid JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/**
+ * Offset of the first "[" or "{" that opens level maxDepth + 1, or -1. Quotes and backslashes are
+ * ASCII and never occur inside a multi-byte UTF-8 sequence, so scanning bytes is exact; malformed
+ * JSON (unbalanced brackets) is left for JSON.parse to reject.
+ */
+function firstTooDeep(bytes: Uint8Array, maxDepth: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === BACKSLASH) i++; // the escaped byte cannot end the string
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) inString = true;
+    else if (b === OPEN_BRACKET || b === OPEN_BRACE) {
+      if (++depth > maxDepth) return i;
+    } else if (b === CLOSE_BRACKET || b === CLOSE_BRACE) depth--;
+  }
+  return -1;
+}
