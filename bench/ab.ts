@@ -4,7 +4,7 @@
 // median p99/p99.9 of each side.
 //   bun bench/ab.ts --a HEAD~3 --b HEAD [--config bench/keel-bench.yaml] [--config-b FILE]
 //                   [--rounds 8] [--seconds 4] [--paced 10] [--paced-rounds 2] [--xff-keys N] [--redis]
-//                   [--label-a NAME --label-b NAME] [--record NAME]
+//                   [--label-a NAME --label-b NAME] [--record NAME] [--path /json/user-1k.json]
 // --a/--b take a git ref (checked out into bench/.tmp/ab/<ref>, sharing this node_modules) or
 // "." for the working tree. --redis starts redis-server on core 1 (REDIS_PORT for the configs).
 // --record NAME writes the result into bench/RESULTS.md as the block <!-- scenario:NAME -->.
@@ -33,6 +33,8 @@ const withRedis = Bun.argv.includes("--redis");
 const labelA = arg("--label-a", `A (${refA}${configB !== config ? `, ${relative(ROOT, config)}` : ""})`);
 const labelB = arg("--label-b", `B (${refB}${configB !== config ? `, ${relative(ROOT, configB)}` : ""})`);
 const record = arg("--record", "");
+/** Request target both sides get (the bench backend serves any path; /json/* are files). */
+const target = arg("--path", "/api/items/42?fields=id,name");
 const tmp = join(BENCH_DIR, ".tmp", "ab");
 mkdirSync(tmp, { recursive: true });
 installCleanup(join(BENCH_DIR, ".tmp", "pgids"));
@@ -81,7 +83,7 @@ function startKeel(dir: string, cfg: string, label: string): { child: Child; url
     log: join(tmp, `${label}.log`),
     cwd: dir,
   });
-  return { child, url: `http://127.0.0.1:${p}/api/items/42?fields=id,name` };
+  return { child, url: `http://127.0.0.1:${p}${target}` };
 }
 
 /** CPU time the hypervisor gave to other guests (steal), in ticks, summed over cores. */

@@ -1,7 +1,8 @@
 // The backend and every proxy under test: generated config + command line.
 // Configs are written into the run's temp dir; nothing is read from /etc.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { JSON_BODIES, userBody } from "./json-bodies.ts";
 
 export const BENCH_DIR = join(import.meta.dir, "..");
 export const ROOT = join(BENCH_DIR, "..");
@@ -53,6 +54,9 @@ function nginxLaunch(dir: string, conf: string): Launch {
 
 /** The backend; statusPort serves stub_status, whose "accepts" shows whether proxies reuse connections. */
 export function backendLaunch(dir: string, port: number, statusPort: number): Launch {
+  // JSON files for the normalisation scenarios, served as they are under /json/.
+  mkdirSync(join(dir, "json"), { recursive: true });
+  for (const [name, size] of Object.entries(JSON_BODIES)) writeFileSync(join(dir, "json", name), userBody(size));
   return nginxLaunch(
     dir,
     nginxConf(
@@ -60,6 +64,7 @@ export function backendLaunch(dir: string, port: number, statusPort: number): La
       `  server {
     listen 127.0.0.1:${port};
     location / { default_type application/json; return 200 '${BODY}'; }
+    location /json/ { root ${dir}; default_type application/json; }
   }
   server {
     listen 127.0.0.1:${statusPort};

@@ -6,6 +6,7 @@ import type { ConcurrencyPlan, KeyPart, RatePolicyPlan } from "../limits/types.t
 import type { HedgePlan, RetryPlan } from "../resilience/types.ts";
 import { parseEndpoint, type ParsedEndpoint } from "./endpoint.ts";
 import type { EndpointPlan, ListenPlan, Plan, RouteMatchPlan, RoutePlan, UpstreamPlan } from "./plan.ts";
+import { compileListenerPath, compileRouteNormalization, routeUpstream } from "./compile-normalize.ts";
 
 const ms = (text: string) => parseDuration(text) as number;
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -34,6 +35,7 @@ export function compilePlan(config: RawConfig, source: string): Plan {
       requestTimeoutMs: ms(server.requestTimeout),
       trustedProxies: server.trustedProxies,
       shedding: { maxInFlight: shedding.maxInFlight, maxEventLoopLagMs: ms(shedding.maxEventLoopLag) },
+      normalizePath: compileListenerPath(config.server?.normalize?.path),
     },
     requestId: { header: requestId.header.toLowerCase(), trustIncoming: requestId.trustIncoming },
     redis:
@@ -45,7 +47,7 @@ export function compilePlan(config: RawConfig, source: string): Plan {
             connectTimeoutMs: ms(config.redis.connectTimeout ?? DEFAULTS.redis.connectTimeout),
           },
     upstreams: readOnlyMap(upstreams),
-    routes: config.routes.map((raw, i) => compileRoute(raw, i, named, maxBody, upstreams.get(raw.upstream))),
+    routes: config.routes.map((raw, i) => compileRoute(raw, i, named, maxBody, upstreams.get(routeUpstream(raw)), source)),
   });
 }
 
@@ -187,7 +189,7 @@ function compileHedge(raw: RawRoute["hedge"]): HedgePlan | null {
   return { percentile: h.percentile, floorMs: ms(h.floor), maxExtraRatio: h.maxExtra, windowMs: ms(h.window), refreshMs: ms(h.refresh) };
 }
 
-function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, RatePolicyPlan>, serverMaxBody: number, up: UpstreamPlan | undefined): RoutePlan {
+function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, RatePolicyPlan>, serverMaxBody: number, up: UpstreamPlan | undefined, source: string): RoutePlan {
   const m = raw.match ?? {};
   const match: RouteMatchPlan = {
     hosts: unique(list(m.host).map(hostWithoutPort)),
@@ -200,7 +202,7 @@ function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, R
     name: raw.name,
     index,
     match,
-    upstream: raw.upstream,
+    upstream: routeUpstream(raw),
     timeoutMs: ms(raw.timeout ?? DEFAULTS.route.timeout),
     stripPrefix: raw.stripPrefix && m.pathPrefix !== undefined ? m.pathPrefix : null,
     budgetMs: raw.budget === undefined ? null : ms(raw.budget),
@@ -210,6 +212,7 @@ function compileRoute(raw: RawRoute, index: number, named: ReadonlyMap<string, R
     concurrency: compileConcurrency(raw.concurrency),
     retry: compileRetry(raw.retry, up),
     hedge: compileHedge(raw.hedge),
+    ...compileRouteNormalization(raw, source),
   };
 }
 
@@ -220,6 +223,11 @@ function hostWithoutPort(host: string): string {
 
 const unique = (xs: string[]) => [...new Set(xs)];
 
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === Array.prototype || value instanceof Map;
+}
+
 // Object.freeze does not stop Map.set, so the plan's map refuses writes itself.
 function readOnlyMap<K, V>(map: Map<K, V>): ReadonlyMap<K, V> {
   const refuse = () => {
@@ -228,8 +236,10 @@ function readOnlyMap<K, V>(map: Map<K, V>): ReadonlyMap<K, V> {
   return Object.freeze(Object.assign(map, { set: refuse, delete: refuse, clear: refuse }));
 }
 
+// Plain data only: compiled rules, validators and hook modules are opaque objects that keep
+// their own state (a validator writes its last errors), so they are left as they are.
 function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
+  if (value !== null && typeof value === "object" && isPlain(value)) {
     Object.freeze(value);
     const children = value instanceof Map ? [...value.values()] : Object.values(value);
     for (const child of children) deepFreeze(child);

@@ -61,7 +61,7 @@ function load(text: string, file: string, env: Env): LoadResult {
     return fail([at(0, `YAML: ${(err as Error).message}`)]);
   }
   const where = { offset: (p: ConfigPath, atKey?: boolean) => locate(doc, p, atKey), line: (p: ConfigPath) => at(locate(doc, p), "").line };
-  const issues = [...validateSchema(config), ...checkSemantics(config, where)];
+  const issues = [...validateSchema(config), ...checkSemantics(config, where, file)];
   if (issues.length > 0) return fail(issues.map((i) => at(locate(doc, i.path, i.atKey), i.message)));
 
   return { ok: true, plan: compilePlan(config as RawConfig, file) };

@@ -2,6 +2,13 @@
 // nothing on the request path reads raw config.
 
 import type { ConcurrencyPlan, KeyPart, RatePolicyPlan } from "../limits/types.ts";
+import type { CompiledAggregate } from "../aggregate/compile-aggregate.ts";
+import type { HookModule } from "../hooks/types.ts";
+import type { HeaderRules } from "../normalize/headers/header-rules.ts";
+import type { JsonLimits, JsonTransform } from "../normalize/json/compile-json-rules.ts";
+import type { PathNormalizer } from "../normalize/path/normalize-path.ts";
+import type { QueryNormalizer } from "../normalize/query/normalize-query.ts";
+import type { RouteValidator } from "../validate/route-validator.ts";
 import type { BreakerPlan, HealthCheckPlan, HedgePlan, OutlierPlan, RetryBudgetPlan, RetryPlan } from "../resilience/types.ts";
 
 export type BalanceKind = "p2c" | "round-robin" | "weighted" | "hash";
@@ -62,7 +69,44 @@ export interface RouteMatchPlan {
   readonly headers: readonly HeaderMatch[];
 }
 
-export interface RoutePlan {
+/** JSON rules of one direction, compiled, with the caps on the body they read. */
+export interface JsonBodyPlan {
+  readonly transform: JsonTransform;
+  readonly limits: JsonLimits;
+}
+
+/** A route's normalisation (docs/normalize.md); each part null when not configured. */
+export interface RouteNormalizePlan {
+  /** Applied to the (listener-normalised) path this route forwards. */
+  readonly path: PathNormalizer | null;
+  readonly query: QueryNormalizer | null;
+  readonly requestHeaders: HeaderRules | null;
+  readonly responseHeaders: HeaderRules | null;
+  readonly requestJson: JsonBodyPlan | null;
+  readonly responseJson: JsonBodyPlan | null;
+  /** Backend 4xx/5xx answers rewritten into problem+json. */
+  readonly errorEnvelope: boolean;
+  /** How much of a backend error body the envelope reads. */
+  readonly errorBodyBytes: number;
+}
+
+export interface RouteHooksPlan {
+  readonly module: HookModule;
+  /** The module's resolved path (logs). */
+  readonly file: string;
+  readonly timeoutMs: number;
+}
+
+/** What compile-normalize.ts adds to a route. */
+export interface RouteExtrasPlan {
+  readonly normalize: RouteNormalizePlan | null;
+  readonly validator: RouteValidator | null;
+  readonly hooks: RouteHooksPlan | null;
+  /** Set for a route that answers by calling several upstreams; its `upstream` is then its first call's. */
+  readonly aggregate: CompiledAggregate | null;
+}
+
+export interface RoutePlan extends RouteExtrasPlan {
   readonly name: string;
   /** Position in the config file (0-based), the final tie-breaker in routing. */
   readonly index: number;
@@ -100,6 +144,8 @@ export interface ServerPlan {
   /** Peers whose X-Forwarded-For is believed (addresses and CIDRs, as written). */
   readonly trustedProxies: readonly string[];
   readonly shedding: SheddingPlan;
+  /** Dot segments, percent-encoding and the listener's path options, before routing. */
+  readonly normalizePath: PathNormalizer;
 }
 
 export interface SheddingPlan {

@@ -1,6 +1,7 @@
 // The one JSON Schema of a Keel config file: ajv validates with it and docs/config.md describes it.
 // `expect` (a Keel annotation keyword) is the phrase used in "expected ..., got ..." messages.
 import { DURATION_EXPECTED, RATE_EXPECTED, SIZE_EXPECTED } from "./units.ts";
+import { aggregateSchema, hooksSchema, normalizeSchema, pathOptionsSchema, validateSchema, type RawAggregate, type RawHooks, type RawNormalize, type RawPathOptions, type RawValidate } from "./schema-normalize.ts";
 
 /** Defaults applied by compile.ts; also shown in the schema for reference. */
 export const DEFAULTS = {
@@ -87,7 +88,8 @@ export interface RawRoute {
     methods?: string | string[];
     headers?: Record<string, string>;
   };
-  upstream: string;
+  /** Required unless the route aggregates (semantic.ts checks exactly one). */
+  upstream?: string;
   timeout?: string;
   stripPrefix?: boolean;
   budget?: string;
@@ -96,6 +98,10 @@ export interface RawRoute {
   concurrency?: RawConcurrency;
   retry?: boolean | { attempts?: number; on?: (string | number)[]; allMethods?: boolean };
   hedge?: boolean | { percentile?: number; floor?: string; maxExtra?: number; window?: string; refresh?: string };
+  normalize?: RawNormalize;
+  validate?: RawValidate;
+  hooks?: RawHooks;
+  aggregate?: RawAggregate;
 }
 
 /** A config that passed the schema (and so has this shape). */
@@ -112,6 +118,7 @@ export interface RawConfig {
     requestTimeout?: string;
     trustedProxies?: string[];
     shedding?: { maxInFlight?: number; maxEventLoopLag?: string };
+    normalize?: { path?: RawPathOptions };
   };
   redis?: { url: string; keyPrefix?: string; connectTimeout?: string };
   rateLimits?: Record<string, RawRatePolicy>;
@@ -194,6 +201,13 @@ const server = {
       },
       expect: "a mapping like { maxInFlight: 10000, maxEventLoopLag: 500ms }",
       description: "Load shedding when the gateway itself is overloaded.",
+    },
+    normalize: {
+      type: "object",
+      additionalProperties: false,
+      properties: { path: { ...pathOptionsSchema, description: "Path normalisation before routing (docs/normalize.md)." } },
+      expect: "a mapping like { path: { mergeSlashes: true } }",
+      description: "Normalisation on the listener, before routing.",
     },
   },
   expect: "a mapping of server settings",
@@ -403,7 +417,7 @@ function ratePolicyFields() {
 const route = {
   type: "object",
   additionalProperties: false,
-  required: ["name", "upstream"],
+  required: ["name"],
   properties: {
     name: { type: "string", minLength: 1, expect: "a route name", description: "Unique name, used in logs, metrics and errors." },
     match: {
@@ -469,8 +483,12 @@ const route = {
       expect: "true, false or a mapping like { percentile: 95, floor: 5ms, maxExtra: 0.05 }",
       description: "Adaptive hedging for idempotent requests.",
     },
+    normalize: normalizeSchema,
+    validate: validateSchema,
+    hooks: hooksSchema,
+    aggregate: aggregateSchema,
   },
-  expect: "a route mapping with at least name and upstream",
+  expect: "a route mapping with at least name and upstream (or aggregate)",
 };
 
 export const CONFIG_SCHEMA = {

@@ -7,6 +7,7 @@ import { formatDuration, formatSize, parseDuration, parseSize } from "./units.ts
 import { BUN_MAX_HEADER_BYTES, DEFAULTS, MAX_IDLE_TIMEOUT_S } from "./schema.ts";
 import type { ConfigPath } from "./describe.ts";
 import type { Issue } from "./config-error.ts";
+import { checkNormalization, paramNamesOf } from "./semantic-normalize.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -18,7 +19,7 @@ export interface Locator {
   line(path: ConfigPath): number;
 }
 
-export function checkSemantics(config: unknown, where: Locator): Issue[] {
+export function checkSemantics(config: unknown, where: Locator, source = "keel.yaml"): Issue[] {
   if (!isObj(config)) return [];
   const issues: Issue[] = [];
   const upstreams = isObj(config.upstreams) ? config.upstreams : {};
@@ -65,6 +66,7 @@ export function checkSemantics(config: unknown, where: Locator): Issue[] {
 
   issues.push(...checkRateLimits(config, routes));
   issues.push(...checkResilience(upstreams, routes));
+  issues.push(...checkNormalization(config, routes, source));
 
   const server = isObj(config.server) ? config.server : {};
   if (Array.isArray(server.trustedProxies)) {
@@ -146,9 +148,6 @@ function checkRateLimits(config: Obj, routes: unknown[]): Issue[] {
 /** A lease shorter than this would expire before it could be used. */
 const MIN_LEASE_TTL_MS = 100;
 
-function paramNamesOf(path: string): string[] {
-  return path.split("/").filter((s) => s.startsWith(":")).map((s) => s.slice(1));
-}
 
 /** Ejection lengths in order; a hash key's param present in every route that uses the upstream. */
 function checkResilience(upstreams: Obj, routes: unknown[]): Issue[] {

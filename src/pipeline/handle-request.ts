@@ -8,7 +8,7 @@ import { clientIp } from "../limits/client-ip.ts";
 import type { ConcurrencyLimiter } from "../limits/concurrency/concurrency-limiter.ts";
 import type { KeyInput } from "../limits/rate/limit-key.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
-import type { UpstreamClient, UpstreamResult } from "../upstream/client.ts";
+import type { UpstreamClient, UpstreamResponse, UpstreamResult } from "../upstream/client.ts";
 import { waitForSlot } from "./admit-concurrency.ts";
 import { BUDGET_HEADER } from "./budget.ts";
 import { ExchangeWatch } from "./exchange-watch.ts";
@@ -22,6 +22,17 @@ import { problemResponse, type Phase } from "./problem.ts";
 import { acceptableRequestId, newRequestId } from "./request-id.ts";
 import { hostName, splitTarget } from "./request-target.ts";
 import { UploadGuard } from "./upload-guard.ts";
+import { HookMetrics } from "../observe/hook-metrics.ts";
+import type { HookRequest, HookResponse } from "../hooks/types.ts";
+import { FlatHeaders } from "../hooks/flat-headers.ts";
+import { serializeJson } from "../normalize/json/body.ts";
+import { isRefusal, needsRequestBody, normalizeTarget, prepareRequest, type PreparedBody, type Refusal } from "./normalize-request.ts";
+import { finalBody, normalizeResponse, readsResponseBody, removeHeader } from "./normalize-response.ts";
+import { hookRequest, replyResponse, runOnRequest, runOnResponse } from "./route-hooks.ts";
+import { aggregateCaller } from "./aggregate-call.ts";
+import { NORMALIZE_DEFAULTS } from "../config/schema-normalize.ts";
+import { parseSize } from "../config/units.ts";
+import type { ResponseParts } from "./normalize-response.ts";
 
 export interface HandlerDeps {
   /** The plan in force when a request starts; it keeps that plan to the end (reload-safe). */
@@ -36,6 +47,8 @@ export interface HandlerDeps {
 type Handler = (req: Request, server: Server<undefined>) => Response | Promise<Response>;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+/** Caps on each aggregate call's body when the route sets no response JSON rules. */
+const AGGREGATE_LIMITS = { maxBytes: parseSize(NORMALIZE_DEFAULTS.json.maxBytes) as number, maxDepth: NORMALIZE_DEFAULTS.json.maxDepth };
 
 /** Per-request state the phases share; one object, no closures per request. Also the rate-limit key input. */
 class Exchange implements KeyInput {
@@ -54,6 +67,9 @@ class Exchange implements KeyInput {
   /** RateLimit-Policy and RateLimit of a rate-limited route, for the response either way. */
   rateLimitPolicy: string | null = null;
   rateLimit: string | null = null;
+  /** Normalised path (what routing saw) and the lower-case host: header-rule templates read them. */
+  path = "";
+  host = "";
 
   constructor(
     readonly req: Request,
@@ -69,19 +85,24 @@ class Exchange implements KeyInput {
   param(name: string): string | null {
     return this.params[name] ?? null;
   }
+
+  get method(): string {
+    return this.req.method;
+  }
 }
 
 export function createRequestHandler(deps: HandlerDeps): Handler {
   const { client, metrics, proto } = deps;
   const watch = deps.watch ?? new ExchangeWatch();
   const attemptDeps: AttemptDeps = { client, watch, hedgeTimer: new HedgeTimer(), sink: metrics };
+  const hookMetrics = new HookMetrics(metrics);
 
   function finish(x: Exchange, res: Response): Response {
     metrics.requestFinished(x.routeIndex, res.status, (performance.now() - x.start) * 1000);
     return res;
   }
 
-  function fail(x: Exchange, code: ErrorCode, detail: string, retryAfterSeconds = 0): Response {
+  function fail(x: Exchange, code: ErrorCode, detail: string, retryAfterSeconds = 0, fields?: Readonly<Record<string, unknown>>): Response {
     if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_")) metrics.upstreamError(x.upstream.index, code);
     metrics.problem(x.routeIndex, code);
     let extra: Record<string, string> | undefined;
@@ -104,8 +125,33 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         phase: x.phase,
       },
       extra,
+      fields,
     );
     return finish(x, res);
+  }
+
+  function refuse(x: Exchange, r: Refusal): Response {
+    return fail(x, r.code, r.detail, 0, r.fields);
+  }
+
+  /** The normalise phase of a route with rules; then forward() with what it prepared. */
+  async function forwardWithRules(x: Exchange, path: string, query: string, hostHeader: string | null): Promise<Response> {
+    try {
+      x.phase = "normalize";
+      const route = x.routeRt!.plan;
+      const t = { path, query };
+      const refused = normalizeTarget(route, t);
+      if (refused !== null) return refuse(x, refused);
+      let prepared: PreparedBody | null = null;
+      if (needsRequestBody(route) || route.validator !== null) {
+        const p = await prepareRequest(x.req, route, t.query, x.params, x.rt.plan.server.requestTimeoutMs);
+        if (isRefusal(p)) return refuse(x, p);
+        prepared = p;
+      }
+      return await forward(x, t.path, t.query, hostHeader, prepared);
+    } catch (err) {
+      return internal(x, err);
+    }
   }
 
   /** Rate limits of the route (synchronous: no Redis round trip); null = admitted. */
@@ -125,7 +171,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   }
 
   /** Admission by concurrency, then the upstream and respond phases; a throw anywhere becomes a 500. */
-  async function forward(x: Exchange, path: string, query: string, hostHeader: string | null): Promise<Response> {
+  async function forward(x: Exchange, path: string, query: string, hostHeader: string | null, prepared: PreparedBody | null): Promise<Response> {
     let routeSlot: ConcurrencyLimiter | null = null;
     let upstreamSlot: ConcurrencyLimiter | null = null;
     let slotsAt = x.start;
@@ -172,6 +218,24 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         requestIdHeader: idHeader,
         requestId: x.requestId,
       });
+      // Rules and hooks of the route (docs/normalize.md); plain routes skip all of it.
+      const withRules = route.normalize !== null || route.hooks !== null;
+      let hookReq: HookRequest | null = null;
+      let bodyBytes = prepared?.bytes ?? null;
+      if (withRules) {
+        const n = route.normalize;
+        if (n !== null && n.requestHeaders !== null) n.requestHeaders.apply(headers, x);
+        if (readsResponseBody(route)) removeHeader(headers, "accept-encoding");
+        if (route.hooks !== null) {
+          hookReq = hookRequest({ method: req.method, path, query, headers, body: prepared?.json, route: route.name, params: x.params, clientIp: x.clientIp, requestId: x.requestId });
+          const reply = await runOnRequest(route.hooks, hookReq, hookMetrics, route.name);
+          if (reply !== null) return isRefusal(reply) ? refuse(x, reply) : finish(x, replyResponse(reply, idHeader, x.requestId));
+          path = hookReq.path;
+          query = hookReq.query;
+          // The hook may have changed the body in place or replaced it.
+          if (bodyBytes !== null) bodyBytes = serializeJson(hookReq.body);
+        }
+      }
       if (budgetAt !== Infinity) headers.push(BUDGET_HEADER, String(Math.max(1, Math.floor(budgetAt - slotsAt))));
       const target = (route.stripPrefix !== null ? stripPrefix(path, route.stripPrefix) : path) + query;
       const lengthHeader = x.contentLength;
@@ -194,7 +258,13 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       if (refused !== null) return fail(x, refused.code, refused.detail, 1);
       // The body goes with the first attempt only (it streams once), counted by the upload guard.
       let upload: UploadGuard | null = null;
-      if (req.body !== null) {
+      if (prepared !== null && prepared.consumed) {
+        // Read (and perhaps rewritten) in the normalise phase: sent as bytes.
+        if (bodyBytes !== null) {
+          attempts.outgoing.body = bytesStream(bodyBytes);
+          attempts.outgoing.bodyLength = bodyBytes.length;
+        }
+      } else if (req.body !== null) {
         const first = attempts.firstAttempt!;
         const outgoing = attempts.outgoing;
         upload = new UploadGuard(route.maxRequestBodyBytes, first);
@@ -237,6 +307,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       x.phase = "respond";
       const r = result.response;
       ok = r.status < 500;
+      if (withRules) return await respondWithRules(x, r, hookReq);
       const out = new Headers();
       const h = r.headers;
       let typed = false;
@@ -263,6 +334,114 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         if (routeSlot !== null) routeSlot.release(latency, ok);
         if (upstreamSlot !== null) upstreamSlot.release(latency, ok);
       }
+    }
+  }
+
+  /** The respond phase of a route with rules: envelope or JSON rules, the onResponse hook, header rules. */
+  async function respondWithRules(x: Exchange, r: UpstreamResponse, hookReq: HookRequest | null): Promise<Response> {
+    const route = x.routeRt!.plan;
+    const parts = await normalizeResponse(r, route, { route: route.name, upstream: x.upstream!.plan.name, requestId: x.requestId });
+    if (isRefusal(parts)) return refuse(x, parts);
+    if (parts.enveloped) metrics.problem(x.routeIndex, "KEEL_UPSTREAM_ERROR_RESPONSE");
+    return deliver(x, parts, hookReq);
+  }
+
+  /** The onResponse hook, the header rules, then the Response. */
+  async function deliver(x: Exchange, parts: ResponseParts, hookReq: HookRequest | null): Promise<Response> {
+    const route = x.routeRt!.plan;
+    const hooks = route.hooks;
+    if (hooks !== null && hooks.module.onResponse !== undefined) {
+      const res: HookResponse = { status: parts.status, headers: new FlatHeaders(parts.headers), body: parts.hasJson ? parts.json : undefined };
+      const refused = await runOnResponse(hooks, res, hookReq!, hookMetrics, route.name);
+      if (refused !== null) {
+        if (parts.body instanceof ReadableStream) void parts.body.cancel().catch(() => {});
+        return refuse(x, refused);
+      }
+      parts.status = res.status;
+      if (parts.hasJson || res.body !== undefined) {
+        // A body the hook set replaces a streamed one.
+        if (!parts.hasJson) {
+          if (parts.body instanceof ReadableStream) void parts.body.cancel().catch(() => {});
+          removeHeader(parts.headers, "content-encoding");
+          removeHeader(parts.headers, "content-type");
+          parts.headers.push("content-type", "application/json");
+        }
+        parts.json = res.body;
+        parts.hasJson = true;
+      }
+    }
+    const payload = finalBody(parts);
+    const n = route.normalize;
+    if (n !== null && n.responseHeaders !== null) n.responseHeaders.apply(parts.headers, x);
+    const out = new Headers();
+    const h = parts.headers;
+    let typed = false;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i] === "content-type") typed = true;
+      out.append(h[i]!, h[i + 1]!);
+    }
+    out.set(x.rt.plan.requestId.header, x.requestId);
+    if (x.rateLimit !== null) {
+      out.set("ratelimit-policy", x.rateLimitPolicy!);
+      out.set("ratelimit", x.rateLimit);
+    }
+    const body = typed || !(payload instanceof Uint8Array) ? payload : bytesStream(payload);
+    return finish(x, new Response(body, { status: parts.status, headers: out }));
+  }
+
+  /** An aggregating route: its calls in parallel within the deadline, merged, then the response rules. */
+  async function aggregate(x: Exchange, path: string, query: string, hostHeader: string | null): Promise<Response> {
+    try {
+      x.phase = "normalize";
+      const routeRt = x.routeRt!;
+      const route = routeRt.plan;
+      const t = { path, query };
+      const refused = normalizeTarget(route, t);
+      if (refused !== null) return refuse(x, refused);
+      if (route.validator !== null) {
+        const p = await prepareRequest(x.req, route, t.query, x.params, x.rt.plan.server.requestTimeoutMs);
+        if (isRefusal(p)) return refuse(x, p);
+      }
+      x.phase = "upstream";
+      const budgetAt = route.budgetMs === null ? Infinity : x.start + route.budgetMs;
+      const deadline = Math.min(x.start + route.timeoutMs, budgetAt);
+      const headers = forwardHeaders(x.req.headers, {
+        authority: "",
+        clientIp: x.peer,
+        proto,
+        originalHost: hostHeader ?? "",
+        requestIdHeader: x.rt.plan.requestId.header,
+        requestId: x.requestId,
+      });
+      // The calls are GETs: the client's body framing and encoding wishes are not theirs.
+      removeHeader(headers, "content-type");
+      removeHeader(headers, "accept-encoding");
+      const n = route.normalize;
+      if (n !== null && n.requestHeaders !== null) n.requestHeaders.apply(headers, x);
+      let hookReq: HookRequest | null = null;
+      if (route.hooks !== null) {
+        hookReq = hookRequest({ method: x.req.method, path: t.path, query: t.query, headers, body: undefined, route: route.name, params: x.params, clientIp: x.clientIp, requestId: x.requestId });
+        const reply = await runOnRequest(route.hooks, hookReq, hookMetrics, route.name);
+        if (reply !== null) return isRefusal(reply) ? refuse(x, reply) : finish(x, replyResponse(reply, x.rt.plan.requestId.header, x.requestId));
+      }
+      const limits = n?.responseJson?.limits ?? AGGREGATE_LIMITS;
+      const call = aggregateCaller({ deps: attemptDeps, req: x.req, route: routeRt, rt: x.rt, headers, start: x.start, deadline, budgetAt, limits });
+      const outcome = await route.aggregate!.run(x.params, call);
+      if (!outcome.ok) {
+        const list = outcome.errors.map((e) => `${e.call}: ${e.code}${e.status === undefined ? "" : ` (${e.status})`}`).join("; ");
+        if (performance.now() >= budgetAt) return fail(x, "KEEL_BUDGET_EXHAUSTED", `route budget ${route.budgetMs} ms ran out during the aggregate calls (${list})`, 0, { errors: outcome.errors });
+        return fail(x, "KEEL_AGGREGATE_FAILED", `${outcome.errors.length} call${outcome.errors.length === 1 ? "" : "s"} failed: ${list}`, 0, { errors: outcome.errors });
+      }
+      x.phase = "respond";
+      let json = outcome.body;
+      if (n !== null && n.responseJson !== null) {
+        const out = n.responseJson.transform(json);
+        if (!out.ok) return fail(x, "KEEL_UPSTREAM_JSON_RULE_FAILED", `merged body ${out.error.pointer || "/"}: ${out.error.message}`, 0, { pointer: out.error.pointer });
+        json = out.value;
+      }
+      return await deliver(x, { status: 200, headers: ["content-type", "application/json"], body: null, json, hasJson: true, enveloped: false }, hookReq);
+    } catch (err) {
+      return internal(x, err);
     }
   }
 
@@ -312,12 +491,17 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         const why = headerLimitExceeded(req.headers, plan.server.maxHeaderCount, plan.server.maxHeaderBytes);
         if (why !== null) return fail(x, "KEEL_REQUEST_HEADERS_TOO_LARGE", why);
       }
+      // RFC 3986 normalisation before routing: dot segments (in any encoding), percent-encoding.
+      const path = plan.server.normalizePath(target.path);
+      if (typeof path !== "string") return fail(x, "KEEL_BAD_PATH", `path ${target.path}: ${path.detail}`);
       x.phase = "route";
       const host = hostName(hostHeader);
-      const m = rt.router.match({ method: req.method, host, path: target.path, headers: req.headers });
+      const m = rt.router.match({ method: req.method, host, path, headers: req.headers });
       if (m === null) {
-        return fail(x, "KEEL_ROUTE_NOT_FOUND", `no route matches ${req.method} ${host}${target.path}`);
+        return fail(x, "KEEL_ROUTE_NOT_FOUND", `no route matches ${req.method} ${host}${path}`);
       }
+      x.path = path;
+      x.host = host;
       const routeRt = rt.routes[m.route.index]!;
       x.routeRt = routeRt;
       x.route = m.route.name;
@@ -337,7 +521,14 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         const refused = admitRate(x, routeRt);
         if (refused !== null) return refused;
       }
-      return forward(x, target.path, target.query, hostHeader);
+      const route = m.route;
+      if (route.normalize === null && route.validator === null && route.hooks === null && route.aggregate === null) {
+        return forward(x, path, target.query, hostHeader, null);
+      }
+      // Header templates and hooks may read the client IP.
+      if (x.clientIp === "") x.clientIp = clientIp(x.peer, req.headers.get("x-forwarded-for"), rt.trustedProxies);
+      if (route.aggregate !== null) return aggregate(x, path, target.query, hostHeader);
+      return forwardWithRules(x, path, target.query, hostHeader);
     } catch (err) {
       return internal(x, err);
     }

@@ -14,9 +14,11 @@ export interface ProblemContext {
   readonly phase: Phase;
 }
 
-export function problemBody(code: ErrorCode, detail: string, ctx: ProblemContext): Record<string, unknown> {
+/** `fields` are extension members (RFC 9457 §3.2), e.g. the list of validation errors. */
+export function problemBody(code: ErrorCode, detail: string, ctx: ProblemContext, fields?: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const spec = ERRORS[code];
   return {
+    ...fields,
     type: `urn:keel:error:${code}`,
     title: spec.title,
     status: spec.status,
@@ -30,9 +32,9 @@ export function problemBody(code: ErrorCode, detail: string, ctx: ProblemContext
 }
 
 /** `extra` carries fields a limit adds (Retry-After, RateLimit, RateLimit-Policy). */
-export function problemResponse(code: ErrorCode, detail: string, ctx: ProblemContext, extra?: Record<string, string>): Response {
+export function problemResponse(code: ErrorCode, detail: string, ctx: ProblemContext, extra?: Record<string, string>, fields?: Readonly<Record<string, unknown>>): Response {
   const status = ERRORS[code].status;
   const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store", ...extra };
   if (ctx.requestIdHeader !== null && ctx.requestId !== null) headers[ctx.requestIdHeader] = ctx.requestId;
-  return new Response(JSON.stringify(problemBody(code, detail, ctx)), { status, headers });
+  return new Response(JSON.stringify(problemBody(code, detail, ctx, fields)), { status, headers });
 }

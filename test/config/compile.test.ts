@@ -18,6 +18,7 @@ test("defaults fill everything not written", () => {
     requestTimeoutMs: 60_000,
     trustedProxies: [],
     shedding: { maxInFlight: 10_000, maxEventLoopLagMs: 500 },
+    normalizePath: expect.any(Function),
   });
   expect(plan.redis).toBeNull();
   expect(plan.requestId).toEqual({ header: "x-request-id", trustIncoming: false });
@@ -36,7 +37,7 @@ test("defaults fill everything not written", () => {
     retryBudget: { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 },
   });
   expect(plan.routes).toEqual([
-    { name: "users", index: 0, match: { hosts: [], path: null, pathPrefix: null, methods: [], headers: [] }, upstream: "users", timeoutMs: 30_000, stripPrefix: null, budgetMs: null, maxRequestBodyBytes: 128 * 1024 * 1024, rateLimits: [], concurrency: null, retry: null, hedge: null },
+    { name: "users", index: 0, match: { hosts: [], path: null, pathPrefix: null, methods: [], headers: [] }, upstream: "users", timeoutMs: 30_000, stripPrefix: null, budgetMs: null, maxRequestBodyBytes: 128 * 1024 * 1024, rateLimits: [], concurrency: null, retry: null, hedge: null, normalize: null, validator: null, hooks: null, aggregate: null },
   ]);
 });
 
@@ -92,6 +93,10 @@ routes:
     concurrency: null,
     retry: null,
     hedge: null,
+    normalize: null,
+    validator: null,
+    hooks: null,
+    aggregate: null,
   });
   expect(plan.routes[1]!.match).toEqual({ hosts: ["shop.example.com"], path: "/orders/:id", pathPrefix: null, methods: ["DELETE"], headers: [] });
   expect(plan.routes[1]!.index).toBe(1);

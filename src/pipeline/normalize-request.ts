@@ -1,0 +1,137 @@
+// The normalise phase of a route with rules (docs/normalize.md): the route's own path options, the
+// query rules, and — only for routes that need it — the request body read up to its cap, parsed,
+// validated against the route's schema, then rewritten by its JSON rules. Every refusal is a typed
+// value the handler turns into a problem response; nothing here throws on bad input.
+
+import type { RoutePlan } from "../config/plan.ts";
+import { NORMALIZE_DEFAULTS } from "../config/schema-normalize.ts";
+import { parseSize } from "../config/units.ts";
+import type { ErrorCode } from "../errors.ts";
+import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
+import { PathRejection } from "../normalize/path/normalize-path.ts";
+import { QueryRejection, queryToObject } from "../normalize/query/normalize-query.ts";
+
+export interface Refusal {
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+export function isRefusal(v: unknown): v is Refusal {
+  return typeof v === "object" && v !== null && "code" in v && "detail" in v;
+}
+
+/** The parts of a request the normalise phase reads and rewrites. */
+export interface NormalizedTarget {
+  path: string;
+  query: string;
+}
+
+/** The route's path options and query rules, in place; a Refusal when either rejects. */
+export function normalizeTarget(route: RoutePlan, t: NormalizedTarget): Refusal | null {
+  const n = route.normalize;
+  if (n === null) return null;
+  if (n.path !== null) {
+    const p = n.path(t.path);
+    if (p instanceof PathRejection) return { code: "KEEL_BAD_PATH", detail: `path ${t.path}: ${p.detail}` };
+    t.path = p;
+  }
+  if (n.query !== null) {
+    const q = n.query(t.query);
+    if (q instanceof QueryRejection) return { code: "KEEL_BAD_QUERY", detail: q.detail };
+    t.query = q;
+  }
+  return null;
+}
+
+/** Default cap on a body read only for validation. */
+const VALIDATION_BODY_BYTES = parseSize(NORMALIZE_DEFAULTS.json.maxBytes) as number;
+
+/** The request body as the route will forward it, when the route reads bodies at all. */
+export interface PreparedBody {
+  /** The parsed (and rewritten) JSON; undefined when the request had no body. */
+  json: unknown;
+  /** Bytes to forward; null = no body. */
+  bytes: Uint8Array | null;
+  /** The client's body was read here (so `bytes` is what goes on; else it streams as usual). */
+  consumed: boolean;
+}
+
+export function needsRequestBody(route: RoutePlan): boolean {
+  return route.normalize?.requestJson != null || route.validator?.validatesBody === true;
+}
+
+/** True for application/json and any +json type, parameters ignored. */
+export function isJsonType(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  let end = contentType.indexOf(";");
+  if (end === -1) end = contentType.length;
+  const t = contentType.slice(0, end).trim().toLowerCase();
+  return t === "application/json" || t.endsWith("+json");
+}
+
+/**
+ * Validates query and path params (always, when the route has such schemas), then — for routes
+ * that read bodies — reads, parses, validates and rewrites the body. The upload must arrive
+ * within `uploadMs` (408 otherwise).
+ */
+export async function prepareRequest(req: Request, route: RoutePlan, query: string, params: Readonly<Record<string, string>>, uploadMs: number): Promise<PreparedBody | Refusal> {
+  const prepared: PreparedBody = { json: undefined, bytes: null, consumed: false };
+  const json = route.normalize?.requestJson ?? null;
+  const validator = route.validator;
+  let hasBody = false;
+  if (needsRequestBody(route) && req.body !== null) {
+    const contentType = req.headers.get("content-type");
+    if (!isJsonType(contentType)) {
+      // An empty body is no body, whatever its type.
+      if (req.headers.get("content-length") !== "0") {
+        return { code: "KEEL_UNSUPPORTED_MEDIA_TYPE", detail: `route "${route.name}" reads JSON request bodies; Content-Type is ${contentType === null ? "absent" : JSON.stringify(contentType)}` };
+      }
+    } else {
+      const cap = Math.min(route.maxRequestBodyBytes, json?.limits.maxBytes ?? VALIDATION_BODY_BYTES);
+      prepared.consumed = true;
+      const read = await withTimeout(readBody(req.body, cap), uploadMs);
+      if (read === "timeout") return { code: "KEEL_REQUEST_TIMEOUT", detail: `request body not received within ${uploadMs} ms` };
+      if (!read.ok) {
+        if (read.reason === "too-large") return { code: "KEEL_REQUEST_BODY_TOO_LARGE", detail: `request body over ${cap} bytes (the route buffers JSON bodies up to this size)` };
+        return { code: "KEEL_CLIENT_CLOSED", detail: "the client closed the connection while sending the body" };
+      }
+      if (read.bytes.length > 0) {
+        const parsed = parseJsonBody(read.bytes, json?.limits ?? { maxBytes: cap, maxDepth: NORMALIZE_DEFAULTS.json.maxDepth });
+        if (!parsed.ok) {
+          if (parsed.reason === "too-large") return { code: "KEEL_REQUEST_BODY_TOO_LARGE", detail: parsed.message };
+          return { code: "KEEL_INVALID_JSON", detail: `request body: ${parsed.message}` };
+        }
+        prepared.json = parsed.value;
+        prepared.bytes = read.bytes;
+        hasBody = true;
+      }
+    }
+  }
+  if (validator !== null) {
+    const errors = validator.check({
+      ...(hasBody || validator.validatesBody ? { body: prepared.json } : {}),
+      query: queryToObject(query),
+      params,
+    });
+    if (errors !== null) {
+      const first = errors[0]!;
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+      return { code: "KEEL_VALIDATION_FAILED", detail: `${first.in} ${first.pointer || "/"}: ${first.message}${more}`, fields: { errors } };
+    }
+  }
+  // Without JSON rules the client's bytes go on as sent (validated, not rewritten).
+  if (!hasBody || json === null) return prepared;
+  const out = json.transform(prepared.json);
+  if (!out.ok) return { code: "KEEL_JSON_RULE_FAILED", detail: `request body ${out.error.pointer || "/"}: ${out.error.message}`, fields: { pointer: out.error.pointer } };
+  prepared.json = out.value;
+  prepared.bytes = serializeJson(prepared.json);
+  return prepared;
+}
+
+/** Only body-reading routes pay for this timer. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, ms, "timeout")));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

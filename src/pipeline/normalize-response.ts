@@ -1,0 +1,89 @@
+// The respond phase of a route with response rules (docs/normalize.md): backend errors rewritten
+// into problem+json (when asked), JSON bodies of successful answers read up to their cap, decoded,
+// parsed and rewritten; then the onResponse hook and the header rules run in the handler. Bodies
+// of routes without such rules are never read here: they stream.
+
+import type { RoutePlan } from "../config/plan.ts";
+import { envelopeError, type EnvelopeContext } from "../normalize/error-envelope/envelope-error.ts";
+import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
+import type { UpstreamResponse } from "../upstream/client.ts";
+import { decodeContent } from "./decode-body.ts";
+import type { Refusal } from "./normalize-request.ts";
+import { isJsonType } from "./normalize-request.ts";
+
+/** A response on its way to the client; `json` set when its body was parsed (serialised last). */
+export interface ResponseParts {
+  status: number;
+  /** Flat [name, value, ...], lower-case names; ours to change. */
+  headers: string[];
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** The parsed body, when the route read it; `hasJson` tells undefined from "not read". */
+  json: unknown;
+  hasJson: boolean;
+  /** The backend's error was rewritten into problem+json. */
+  enveloped: boolean;
+}
+
+export function headerOf(headers: readonly string[], name: string): string | null {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1]!;
+  return null;
+}
+
+export function removeHeader(headers: string[], name: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) headers.splice(i, 2);
+}
+
+/** Whether the route reads response bodies (so the request asks for identity encoding). */
+export function readsResponseBody(route: RoutePlan): boolean {
+  const n = route.normalize;
+  return n !== null && (n.responseJson !== null || n.errorEnvelope);
+}
+
+export async function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: EnvelopeContext): Promise<ResponseParts | Refusal> {
+  const parts: ResponseParts = { status: r.status, headers: r.headers, body: r.body, json: undefined, hasJson: false, enveloped: false };
+  const n = route.normalize;
+  if (n === null) return parts;
+
+  if (r.status >= 400 && n.errorEnvelope) {
+    const read = await readBody(r.body, n.errorBodyBytes);
+    const bytes = read.ok ? read.bytes : new Uint8Array(0);
+    const truncated = !read.ok;
+    const env = envelopeError(r.status, r.headers, bytes, truncated, ctx);
+    parts.status = env.status;
+    parts.headers = env.headers;
+    parts.body = env.body;
+    parts.enveloped = true;
+    return parts;
+  }
+
+  const json = n.responseJson;
+  if (json === null || r.body === null || r.status < 200 || r.status >= 300 || !isJsonType(headerOf(r.headers, "content-type"))) return parts;
+  const cap = json.limits.maxBytes;
+  const read = await readBody(r.body, cap);
+  if (!read.ok) {
+    if (read.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body over ${cap} bytes (the route buffers JSON bodies up to this size)` };
+    return { code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the response body" };
+  }
+  const encoding = headerOf(r.headers, "content-encoding");
+  const decoded = decodeContent(read.bytes, encoding, cap);
+  if (!decoded.ok) return { code: decoded.message.startsWith("body decodes") ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
+  const parsed = parseJsonBody(decoded.bytes, json.limits);
+  if (!parsed.ok) {
+    if (parsed.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body: ${parsed.message}` };
+    return { code: "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${parsed.message}` };
+  }
+  const out = json.transform(parsed.value);
+  if (!out.ok) return { code: "KEEL_UPSTREAM_JSON_RULE_FAILED", detail: `response body ${out.error.pointer || "/"}: ${out.error.message}`, fields: { pointer: out.error.pointer } };
+  if (encoding !== null) removeHeader(parts.headers, "content-encoding");
+  parts.json = out.value;
+  parts.hasJson = true;
+  parts.body = null;
+  return parts;
+}
+
+/** The parts as a Response body: a parsed body serialised, Content-Length left to Bun. */
+export function finalBody(parts: ResponseParts): Uint8Array | ReadableStream<Uint8Array> | null {
+  if (!parts.hasJson) return parts.body;
+  removeHeader(parts.headers, "content-length");
+  return serializeJson(parts.json);
+}
