@@ -7,6 +7,7 @@ import { problemResponse, type ProblemContext } from "../pipeline/problem.ts";
 import { splitTarget } from "../pipeline/request-target.ts";
 import type { GatewayMetrics } from "../observe/gateway-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusExposition } from "../observe/prometheus.ts";
+import { dashboardRoutes, type DashboardSource } from "./dashboard/dashboard-routes.ts";
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -18,6 +19,8 @@ export interface AdminServerOptions {
   readonly readyDetail?: () => Record<string, unknown>;
   /** Further admin routes (e.g. /config); null = not mine, fall through to 404. */
   readonly extra?: (req: Request) => Response | null;
+  /** Serves GET /dashboard and /dashboard/data from it (the StatsSampler); omitted = no dashboard. */
+  readonly dashboard?: DashboardSource;
 }
 
 export interface AdminServer {
@@ -41,6 +44,7 @@ function problem(code: ErrorCode, detail: string): Response {
 
 export function startAdminServer(opts: AdminServerOptions): AdminServer {
   const exposition = new PrometheusExposition(opts.metrics);
+  const dashboard = opts.dashboard === undefined ? null : dashboardRoutes(opts.dashboard);
 
   const handle = (req: Request): Response => {
     const path = splitTarget(req.url)?.path ?? "/";
@@ -55,6 +59,8 @@ export function startAdminServer(opts: AdminServerOptions): AdminServer {
           headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
         });
       }
+      const page = dashboard?.(path) ?? null;
+      if (page !== null) return page;
     }
     const extra = opts.extra?.(req) ?? null;
     if (extra !== null) return extra;

@@ -8,6 +8,7 @@ import { GatewayMetrics } from "../observe/gateway-metrics.ts";
 import { registerLimitMetrics } from "../observe/limit-metrics.ts";
 import { healthSummary, registerResilienceMetrics } from "../observe/resilience-metrics.ts";
 import { startProcessMonitor } from "../observe/process-monitor.ts";
+import { StatsSampler } from "../observe/series/stats-sampler.ts";
 import { buildRuntime, type GatewayRuntime } from "../pipeline/gateway-runtime.ts";
 import { createRequestHandler } from "../pipeline/handle-request.ts";
 import { problemResponse } from "../pipeline/problem.ts";
@@ -36,6 +37,8 @@ export const SHARED_LIMITS_GRACE_MS = 2000;
 export interface StartOptions {
   /** Defaults to the native HTTP/1.1 client. */
   readonly client?: UpstreamClient;
+  /** Admin dashboard sampling period, ms (default 2 s; tests sample faster). */
+  readonly dashboardIntervalMs?: number;
 }
 
 export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
@@ -81,6 +84,9 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   registerResilienceMetrics(metrics, () => runtime);
   metrics.addGauge("keel_draining", "1 while the gateway drains before exit.", () => (draining ? 1 : 0));
   const monitor = startProcessMonitor(metrics);
+  // The admin dashboard's ring: fixed memory, reads counters only; none without an admin port.
+  const sampler = plan.admin === null ? null : new StatsSampler({ metrics: () => metrics, runtime: () => runtime, intervalMs: opts.dashboardIntervalMs });
+  sampler?.start();
   // Shared limits decide in their failure mode until Redis answers: say "not ready" for a short
   // grace so a load balancer waits, then serve either way.
   let limitsReady = runtime.limiters.store === null;
@@ -88,13 +94,14 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   const isReady = () => !draining && limitsReady;
   let admin: AdminServer | null = null;
   try {
-    admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady, readyDetail: () => ({ upstreams: healthSummary(runtime) }) });
+    admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady, readyDetail: () => ({ upstreams: healthSummary(runtime) }), dashboard: sampler ?? undefined });
   } catch (err) {
     // e.g. the admin port is in use: undo what started so far, or the proxy port stays bound
     // (and the process alive) with no gateway to drain it.
     void server.stop(true);
     runtime.close();
     monitor.stop();
+    sampler?.stop();
     client.close();
     throw err;
   }
@@ -117,6 +124,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
       client.close();
       runtime.close();
       monitor.stop();
+      sampler?.stop();
       await admin?.stop();
       return { inFlightAtDeadline };
     },

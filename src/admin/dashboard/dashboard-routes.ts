@@ -1,0 +1,33 @@
+// GET /dashboard (the live page) and GET /dashboard/data (the sampler's ring as JSON) on the
+// admin listener. The page is one HTML file imported as text, so `bun build --compile` embeds it
+// in the binary and nothing is read from disk or fetched from a CDN at run time.
+
+import pageHtml from "./page.html" with { type: "text" };
+import type { DashboardData } from "../../observe/series/dashboard-data.ts";
+
+// bun-types declares *.html as an HTML bundle; with type "text" Bun hands over the file's text.
+const PAGE = pageHtml as unknown as string;
+
+const PAGE_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  // Everything is inline; nothing else may load (no CDN, no frames).
+  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+};
+const DATA_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+
+/** What the routes read: the StatsSampler. */
+export interface DashboardSource {
+  data(): DashboardData;
+}
+
+/** null = not a dashboard path (the caller answers 404 or tries its other routes). */
+export type DashboardRoutes = (path: string) => Response | null;
+
+export function dashboardRoutes(source: DashboardSource): DashboardRoutes {
+  return (path) => {
+    if (path === "/dashboard" || path === "/dashboard/") return new Response(PAGE, { headers: PAGE_HEADERS });
+    if (path === "/dashboard/data") return new Response(JSON.stringify(source.data()), { headers: DATA_HEADERS });
+    return null;
+  };
+}
