@@ -12,10 +12,28 @@ import type { KeyedLimiter, RatePolicyPlan } from "./types.ts";
 
 export class LimiterSet {
   private readonly byName = new Map<string, KeyedLimiter>();
-  private readonly stores: LeaseStores | null;
+  private stores: LeaseStores | null;
 
-  constructor(readonly redis: RedisPlan | null) {
-    this.stores = redis === null ? null : new LeaseStores({ prefix: redis.keyPrefix, connectTimeoutMs: redis.connectTimeoutMs });
+  /**
+   * `takeStoresFrom`: on a reload with unchanged Redis settings, the outgoing set's Redis
+   * connection moves here (closing that set then leaves it open), so shared policies never wait
+   * for a new connect.
+   */
+  constructor(readonly redis: RedisPlan | null, takeStoresFrom: LimiterSet | null = null) {
+    if (redis !== null && takeStoresFrom !== null && takeStoresFrom.stores !== null) {
+      this.stores = takeStoresFrom.stores;
+      takeStoresFrom.stores = null;
+    } else {
+      this.stores = redis === null ? null : new LeaseStores({ prefix: redis.keyPrefix, connectTimeoutMs: redis.connectTimeoutMs });
+    }
+  }
+
+  /** A reload keeps an unchanged policy's limiter (its key table): moved from `from`, whose close() then leaves it be. */
+  adopt(from: LimiterSet, name: string): void {
+    const limiter = from.byName.get(name);
+    if (limiter === undefined) return;
+    from.byName.delete(name);
+    this.byName.set(name, limiter);
   }
 
   limiterFor(policy: RatePolicyPlan): KeyedLimiter {

@@ -23,6 +23,8 @@ export type PulledType = "gauge" | "counter";
 export interface PulledSample {
   readonly labels: Readonly<Record<string, string>>;
   readonly read: () => number;
+  /** Set when registered inside scoped(): dropScope() removes it (a reload re-registers a plan's samples). */
+  readonly scope?: string;
 }
 
 export interface PulledFamily {
@@ -46,35 +48,70 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export class GatewayMetrics {
+  // Series grow with reloads (usePlanNames): a name keeps its series for the process's life, so
+  // counters never go back; the arrays below are replaced (copied) when names are added.
   /** Route label values; the last one is NO_ROUTE. */
-  readonly routeNames: readonly string[];
+  routeNames: readonly string[];
   /** Upstream label values; the last one is NO_ROUTE. */
-  readonly upstreamNames: readonly string[];
+  upstreamNames: readonly string[];
   /** [series * 6 + class]: requests finished per route (last series = no route) and status class. */
-  readonly statusCounts: Float64Array;
+  statusCounts: Float64Array;
   /** One per route series, same order as routeNames. */
-  readonly histograms: readonly LatencyHistogram[];
+  histograms: readonly LatencyHistogram[];
   /** [upstream * ERROR_CODES.length + code index]. */
-  readonly upstreamErrorCounts: Float64Array;
+  upstreamErrorCounts: Float64Array;
   /** [route series * ERROR_CODES.length + code index]: problem responses Keel answered with. */
-  readonly problemCounts: Float64Array;
+  problemCounts: Float64Array;
 
-  private readonly noRoute: number;
-  private readonly noUpstream: number;
+  private noRoute: number;
+  private noUpstream: number;
+  /** Route / upstream position in the plan in force → its series (the identity until a reload). */
+  private routeSeries: Int32Array;
+  private upstreamSeries: Int32Array;
   private inFlightCount = 0;
   private readonly families = new Map<string, PulledFamily>();
   private readonly scrapeHooks: (() => void)[] = [];
+  private scope: string | undefined = undefined;
 
   constructor(routeNames: readonly string[], upstreamNames: readonly string[]) {
     this.routeNames = Object.freeze([...routeNames, NO_ROUTE]);
     this.upstreamNames = Object.freeze([...upstreamNames, NO_ROUTE]);
     this.noRoute = routeNames.length;
     this.noUpstream = upstreamNames.length;
+    this.routeSeries = Int32Array.from(routeNames, (_, i) => i);
+    this.upstreamSeries = Int32Array.from(upstreamNames, (_, i) => i);
     this.statusCounts = new Float64Array(this.routeNames.length * CLASS_SLOTS);
     // Not frozen: in Bun 1.4.5 indexing a frozen array measured ~30 ns against ~3 ns for a plain one.
     this.histograms = this.routeNames.map(() => new LatencyHistogram());
     this.upstreamErrorCounts = new Float64Array(this.upstreamNames.length * ERROR_CODES.length);
     this.problemCounts = new Float64Array(this.routeNames.length * ERROR_CODES.length);
+  }
+
+  /**
+   * A reload put a plan with these routes and upstreams (in plan order) in force: names not seen
+   * before get series (before the "(none)" one), every name keeps its own, and plan positions map
+   * to them from now on. A series of a name the plan dropped stays, frozen, until restart. A
+   * request in flight across a swap that reorders routes is counted under the route now at its
+   * position (the handler reports positions, not names).
+   */
+  usePlanNames(routeNames: readonly string[], upstreamNames: readonly string[]): void {
+    const routes = grownNames(this.routeNames, routeNames);
+    if (routes !== this.routeNames) {
+      this.statusCounts = regrow(this.statusCounts, CLASS_SLOTS, this.routeNames, routes);
+      this.problemCounts = regrow(this.problemCounts, ERROR_CODES.length, this.routeNames, routes);
+      const byName = new Map(this.routeNames.map((n, i) => [n, this.histograms[i]!] as const));
+      this.histograms = routes.map((n) => byName.get(n) ?? new LatencyHistogram());
+      this.routeNames = routes;
+      this.noRoute = routes.length - 1;
+    }
+    const upstreams = grownNames(this.upstreamNames, upstreamNames);
+    if (upstreams !== this.upstreamNames) {
+      this.upstreamErrorCounts = regrow(this.upstreamErrorCounts, ERROR_CODES.length, this.upstreamNames, upstreams);
+      this.upstreamNames = upstreams;
+      this.noUpstream = upstreams.length - 1;
+    }
+    this.routeSeries = Int32Array.from(routeNames, (n) => this.routeNames.indexOf(n));
+    this.upstreamSeries = Int32Array.from(upstreamNames, (n) => this.upstreamNames.indexOf(n));
   }
 
   // ---- hot path -------------------------------------------------------------------------------
@@ -86,7 +123,7 @@ export class GatewayMetrics {
   /** routeIndex -1 (or anything out of range) = no route matched. */
   requestFinished(routeIndex: number, status: number, micros: number): void {
     this.inFlightCount--;
-    const series = routeIndex >= 0 && routeIndex < this.noRoute ? routeIndex : this.noRoute;
+    const series = routeIndex >= 0 && routeIndex < this.routeSeries.length ? this.routeSeries[routeIndex]! : this.noRoute;
     const cls = (status / 100) | 0;
     this.statusCounts[series * CLASS_SLOTS + (cls >= 1 && cls <= 5 ? cls : 0)]!++;
     this.histograms[series]!.record(micros);
@@ -95,7 +132,7 @@ export class GatewayMetrics {
   upstreamError(upstreamIndex: number, code: ErrorCode): void {
     const column = CODE_INDEX[code];
     if (column === undefined) return; // not an ErrorCode: nothing sensible to count it under
-    const row = upstreamIndex >= 0 && upstreamIndex < this.noUpstream ? upstreamIndex : this.noUpstream;
+    const row = upstreamIndex >= 0 && upstreamIndex < this.upstreamSeries.length ? this.upstreamSeries[upstreamIndex]! : this.noUpstream;
     this.upstreamErrorCounts[row * ERROR_CODES.length + column]!++;
   }
 
@@ -103,7 +140,7 @@ export class GatewayMetrics {
   problem(routeIndex: number, code: ErrorCode): void {
     const column = CODE_INDEX[code];
     if (column === undefined) return;
-    const series = routeIndex >= 0 && routeIndex < this.noRoute ? routeIndex : this.noRoute;
+    const series = routeIndex >= 0 && routeIndex < this.routeSeries.length ? this.routeSeries[routeIndex]! : this.noRoute;
     this.problemCounts[series * ERROR_CODES.length + column]!++;
   }
 
@@ -143,6 +180,26 @@ export class GatewayMetrics {
     this.scrapeHooks.push(hook);
   }
 
+  /** Pulled metrics added by `register` belong to `scope`, so that dropScope(scope) removes them together. */
+  scoped(scope: string, register: () => void): void {
+    const outer = this.scope;
+    this.scope = scope;
+    try {
+      register();
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  /** Removes every pulled sample of `scope` (and families left empty): a reload re-registers its plan's. */
+  dropScope(scope: string): void {
+    for (const [name, family] of this.families) {
+      const kept = family.samples.filter((s) => s.scope !== scope);
+      if (kept.length === 0) this.families.delete(name);
+      else if (kept.length !== family.samples.length) family.samples.splice(0, family.samples.length, ...kept);
+    }
+  }
+
   get pulledFamilies(): Iterable<PulledFamily> {
     return this.families.values();
   }
@@ -171,6 +228,20 @@ export class GatewayMetrics {
     } else if (family.type !== type) {
       throw new Error(`metric "${name}" registered as both ${family.type} and ${type}`);
     }
-    family.samples.push({ labels: Object.freeze({ ...labels }), read });
+    family.samples.push(this.scope === undefined ? { labels: Object.freeze({ ...labels }), read } : { labels: Object.freeze({ ...labels }), read, scope: this.scope });
   }
+}
+
+/** `known` (ending with NO_ROUTE) plus the names of `wanted` it lacks, NO_ROUTE last; `known` itself when none is new. */
+function grownNames(known: readonly string[], wanted: readonly string[]): readonly string[] {
+  const added = wanted.filter((n) => n !== NO_ROUTE && !known.includes(n));
+  if (added.length === 0) return known;
+  return Object.freeze([...known.slice(0, -1), ...added, NO_ROUTE]);
+}
+
+/** Rows of `width` values moved from the series of `from` to those of `to` (same name), new rows zero. */
+function regrow(counts: Float64Array, width: number, from: readonly string[], to: readonly string[]): Float64Array {
+  const out = new Float64Array(to.length * width);
+  from.forEach((name, row) => out.set(counts.subarray(row * width, (row + 1) * width), to.indexOf(name) * width));
+  return out;
 }

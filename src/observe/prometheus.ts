@@ -42,24 +42,39 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 
 /** Build once per GatewayMetrics (label text is escaped here, not per scrape); render() per scrape. */
 export class PrometheusExposition {
-  private readonly routeLabels: readonly string[];
-  /** Per route, per bound: `keel_request_duration_seconds_bucket{route="…",le="…"} ` (built once). */
-  private readonly bucketPrefixes: readonly (readonly string[])[];
-  private readonly upstreamLabels: readonly string[];
+  private routeLabels: readonly string[] = [];
+  /** Per route, per bound: `keel_request_duration_seconds_bucket{route="…",le="…"} ` (built once per name list). */
+  private bucketPrefixes: readonly (readonly string[])[] = [];
+  private upstreamLabels: readonly string[] = [];
+  /** The name lists the labels above were built from (a reload may add names). */
+  private labelledRoutes: readonly string[] | null = null;
+  private labelledUpstreams: readonly string[] | null = null;
   private readonly cumulative = new Float64Array(DURATION_BOUNDS_MICROS.length);
   private readonly quantileMicros = new Float64Array(QUANTILES.length);
 
   constructor(private readonly metrics: GatewayMetrics) {
-    this.routeLabels = metrics.routeNames.map((name) => `route="${escapeLabelValue(name)}"`);
-    this.bucketPrefixes = this.routeLabels.map((route) =>
-      DURATION_BOUNDS_LE.map((le) => `keel_request_duration_seconds_bucket{${route},le="${le}"} `),
-    );
-    this.upstreamLabels = metrics.upstreamNames.map((name) => `upstream="${escapeLabelValue(name)}"`);
+    this.buildLabels();
+  }
+
+  private buildLabels(): void {
+    const m = this.metrics;
+    if (this.labelledRoutes !== m.routeNames) {
+      this.routeLabels = m.routeNames.map((name) => `route="${escapeLabelValue(name)}"`);
+      this.bucketPrefixes = this.routeLabels.map((route) =>
+        DURATION_BOUNDS_LE.map((le) => `keel_request_duration_seconds_bucket{${route},le="${le}"} `),
+      );
+      this.labelledRoutes = m.routeNames;
+    }
+    if (this.labelledUpstreams !== m.upstreamNames) {
+      this.upstreamLabels = m.upstreamNames.map((name) => `upstream="${escapeLabelValue(name)}"`);
+      this.labelledUpstreams = m.upstreamNames;
+    }
   }
 
   render(): string {
     const m = this.metrics;
     m.runScrapeHooks();
+    this.buildLabels();
     const out: string[] = [];
 
     header(out, "keel_requests_total", "counter", "Requests finished, by route and status class. route=\"(none)\": no route matched.");

@@ -90,23 +90,49 @@ export interface GatewayRuntime {
   close(): void;
 }
 
-export function buildRuntime(plan: Plan): GatewayRuntime {
+/** The parts of an upstream's runtime that hold state, which a reload may keep. */
+export type UpstreamState = Pick<
+  UpstreamRuntime,
+  "health" | "balancer" | "breaker" | "inFlightCap" | "retryBudget" | "endpointLatency" | "retriesByReason" | "retriesSkippedForDeadline" | "concurrency"
+>;
+
+/** The parts of a route's runtime that hold state, which a reload may keep. */
+export type RouteState = Pick<RouteRuntime, "rateLimits" | "concurrency" | "latency" | "hedgeBudget">;
+
+/**
+ * What a reload keeps from the runtime it replaces, by name (src/server/reload/carry-over.ts
+ * decides what is unchanged); every part not given is built afresh.
+ */
+export interface CarriedState {
+  readonly from: GatewayRuntime;
+  readonly upstreams: ReadonlyMap<string, Partial<UpstreamState>>;
+  readonly routes: ReadonlyMap<string, Partial<RouteState>>;
+  /** Rate-limit policies whose limiters (key tables) move to the new runtime. */
+  readonly policies: readonly string[];
+  /** Unchanged Redis settings: the connection moves too. */
+  readonly redis: boolean;
+  /** Unchanged shedding settings: the overload detector (and its timer) carries on. */
+  readonly overload: boolean;
+}
+
+export function buildRuntime(plan: Plan, carried: CarriedState | null = null): GatewayRuntime {
   const upstreams: UpstreamRuntime[] = [];
   const byName = new Map<string, UpstreamRuntime>();
   for (const up of plan.upstreams.values()) {
-    const health = startUpstreamHealth(up);
+    const kept = carried?.upstreams.get(up.name) ?? {};
+    const health = kept.health ?? startUpstreamHealth(up);
     const rt: UpstreamRuntime = {
       index: upstreams.length,
       plan: up,
       health,
-      breaker: up.breaker === null ? null : new CircuitBreaker(up.breaker),
-      inFlightCap: up.breaker === null || up.breaker.maxInFlight === null ? null : new InFlightCap(up.breaker.maxInFlight),
-      retryBudget: new RetryBudget(up.retryBudget),
-      endpointLatency: up.endpoints.map(() => new LatencyHistogram()),
-      retriesByReason: new Float64Array(RETRY_REASONS.length),
-      retriesSkippedForDeadline: 0,
-      balancer: createBalancer(balancePlan(up), up.endpoints, health.available),
-      concurrency: up.concurrency === null ? null : new ConcurrencyLimiter(up.concurrency),
+      breaker: kept.breaker !== undefined ? kept.breaker : up.breaker === null ? null : new CircuitBreaker(up.breaker),
+      inFlightCap: kept.inFlightCap !== undefined ? kept.inFlightCap : up.breaker === null || up.breaker.maxInFlight === null ? null : new InFlightCap(up.breaker.maxInFlight),
+      retryBudget: kept.retryBudget ?? new RetryBudget(up.retryBudget),
+      endpointLatency: kept.endpointLatency ?? up.endpoints.map(() => new LatencyHistogram()),
+      retriesByReason: kept.retriesByReason ?? new Float64Array(RETRY_REASONS.length),
+      retriesSkippedForDeadline: kept.retriesSkippedForDeadline ?? 0,
+      balancer: kept.balancer ?? createBalancer(balancePlan(up), up.endpoints, health.available),
+      concurrency: kept.concurrency !== undefined ? kept.concurrency : up.concurrency === null ? null : new ConcurrencyLimiter(up.concurrency),
     };
     upstreams.push(rt);
     byName.set(up.name, rt);
@@ -120,25 +146,27 @@ export function buildRuntime(plan: Plan): GatewayRuntime {
   const trusted = compileCidrs([...plan.server.trustedProxies]);
   // semantic.ts rejects a bad list; a miss here is a bug in the checks.
   if ("error" in trusted) throw new Error(`server.trustedProxies: ${trusted.error}`);
-  const limiters = new LimiterSet(plan.redis);
+  const limiters = new LimiterSet(plan.redis, carried?.redis ? carried.from.limiters : null);
+  for (const name of carried?.policies ?? []) limiters.adopt(carried!.from.limiters, name);
   const routes = plan.routes.map((r, i): RouteRuntime => {
     const up = upstreamOfRoute[i]!.plan;
-    const latency = r.hedge !== null || r.retry !== null ? new WindowedLatency(r.hedge ?? MEDIAN_WINDOW) : null;
-    const rl = r.rateLimits.length === 0 ? null : new RouteRateLimits(r.rateLimits.map((p) => limiters.limiterFor(p)));
+    const kept = carried?.routes.get(r.name) ?? {};
+    const latency = kept.latency !== undefined ? kept.latency : r.hedge !== null || r.retry !== null ? new WindowedLatency(r.hedge ?? MEDIAN_WINDOW) : null;
+    const rl = kept.rateLimits !== undefined ? kept.rateLimits : r.rateLimits.length === 0 ? null : new RouteRateLimits(r.rateLimits.map((p) => limiters.limiterFor(p)));
     return {
       plan: r,
       rateLimits: rl,
       keyOf: r.rateLimits.map((p) => compileKey(p.key)),
       keys: r.rateLimits.map(() => ""),
       needsClientIp: r.rateLimits.some((p) => p.key.some((k) => k.kind === "clientIp")),
-      concurrency: r.concurrency === null ? null : new ConcurrencyLimiter(r.concurrency),
+      concurrency: kept.concurrency !== undefined ? kept.concurrency : r.concurrency === null ? null : new ConcurrencyLimiter(r.concurrency),
       hashKeyOf: up.hashKey === null ? null : compileKey([up.hashKey]),
       latency,
       hedge: r.hedge === null ? null : latency,
-      hedgeBudget: r.hedge === null ? null : new HedgeBudget(r.hedge, HEDGE_BURST_TOKENS),
+      hedgeBudget: kept.hedgeBudget !== undefined ? kept.hedgeBudget : r.hedge === null ? null : new HedgeBudget(r.hedge, HEDGE_BURST_TOKENS),
     };
   });
-  const overload = new OverloadDetector(plan.server.shedding);
+  const overload = carried?.overload ? carried.from.overload : new OverloadDetector(plan.server.shedding);
   return {
     plan,
     router: new Router(plan.routes),

@@ -5,15 +5,14 @@ import type { Server } from "bun";
 import type { Plan } from "../config/plan.ts";
 import { startAdminServer, type AdminServer } from "../admin/admin-server.ts";
 import { GatewayMetrics } from "../observe/gateway-metrics.ts";
-import { registerLimitMetrics } from "../observe/limit-metrics.ts";
-import { healthSummary, registerResilienceMetrics } from "../observe/resilience-metrics.ts";
+import { healthSummary } from "../observe/resilience-metrics.ts";
 import { startProcessMonitor } from "../observe/process-monitor.ts";
 import { StatsSampler } from "../observe/series/stats-sampler.ts";
-import { buildRuntime, type GatewayRuntime } from "../pipeline/gateway-runtime.ts";
 import { createRequestHandler } from "../pipeline/handle-request.ts";
 import { problemResponse } from "../pipeline/problem.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { Http1Client } from "../upstream/http1/client.ts";
+import { RuntimeSwitch } from "./reload/runtime-switch.ts";
 
 export interface Gateway {
   readonly url: string;
@@ -21,6 +20,8 @@ export interface Gateway {
   readonly admin: AdminServer | null;
   readonly metrics: GatewayMetrics;
   readonly client: UpstreamClient;
+  /** The runtime in force, and its swap on reload (src/server/reload). */
+  readonly runtimes: RuntimeSwitch;
   readonly isReady: () => boolean;
   /**
    * Resolves once shared rate limits reach Redis, or after their connect grace (then their failure
@@ -39,26 +40,35 @@ export interface StartOptions {
   readonly client?: UpstreamClient;
   /** Admin dashboard sampling period, ms (default 2 s; tests sample faster). */
   readonly dashboardIntervalMs?: number;
+  /** More admin routes (POST /config/reload); null = not theirs. */
+  readonly adminRoutes?: (req: Request) => Response | null;
+  /** Workers mode: sibling processes share the proxy port (SO_REUSEPORT). */
+  readonly reusePort?: boolean;
+  /** Debug in workers mode: every response carries `x-keel-worker: <this>`. */
+  readonly workerTag?: string;
 }
 
 export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   const client = opts.client ?? new Http1Client();
-  const runtime: GatewayRuntime = buildRuntime(plan);
   const metrics = new GatewayMetrics(
     plan.routes.map((r) => r.name),
-    runtime.upstreams.map((u) => u.plan.name),
+    [...plan.upstreams.keys()],
   );
+  const runtimes = new RuntimeSwitch(plan, metrics, client);
+  const runtime = () => runtimes.current;
   let draining = false;
-  const handler = createRequestHandler({ runtime: () => runtime, client, metrics, proto: "http" });
+  const handler = createRequestHandler({ runtime, client, metrics, proto: "http" });
+  const tag = opts.workerTag;
 
   const server: Server<undefined> = Bun.serve({
     hostname: plan.listen.host,
     port: plan.listen.port,
     idleTimeout: plan.server.idleTimeoutSeconds,
+    reusePort: opts.reusePort ?? false,
     // Keel enforces body sizes itself (per route, with a problem+json 413); Bun's own cap would
     // answer a plain 413 first.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    fetch: handler,
+    fetch: tag === undefined ? handler : (req, srv) => tagResponse(handler(req, srv), tag),
     // Reached only if Bun itself fails around the handler; the handler never throws.
     error(err) {
       console.error("keel: unhandled server error:", err);
@@ -72,34 +82,27 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     },
   });
 
-  for (const up of plan.upstreams.values()) {
-    const labels = { upstream: up.name };
-    metrics.addGauge("keel_upstream_connections", "Open and connecting connections to the upstream (all endpoints; breaker.maxConnections caps them).", () => client.connections?.(up.name).open ?? 0, labels);
-    metrics.addGauge("keel_upstream_pending", "Requests waiting for a connection to the upstream (breaker.maxPending caps them).", () => client.connections?.(up.name).pending ?? 0, labels);
-  }
   const active = (client as { activeConnections?: () => number }).activeConnections;
   if (active !== undefined) metrics.addGauge("keel_upstream_active_connections", "Upstream connections carrying an exchange now (returns to 0 when nothing is in flight).", () => active.call(client));
   metrics.addGauge("keel_upstream_idle_connections", "Idle keep-alive connections pooled to upstreams.", () => client.idleConnections());
-  registerLimitMetrics(metrics, () => runtime);
-  registerResilienceMetrics(metrics, () => runtime);
   metrics.addGauge("keel_draining", "1 while the gateway drains before exit.", () => (draining ? 1 : 0));
   const monitor = startProcessMonitor(metrics);
   // The admin dashboard's ring: fixed memory, reads counters only; none without an admin port.
-  const sampler = plan.admin === null ? null : new StatsSampler({ metrics: () => metrics, runtime: () => runtime, intervalMs: opts.dashboardIntervalMs });
+  const sampler = plan.admin === null ? null : new StatsSampler({ metrics: () => metrics, runtime, intervalMs: opts.dashboardIntervalMs });
   sampler?.start();
   // Shared limits decide in their failure mode until Redis answers: say "not ready" for a short
   // grace so a load balancer waits, then serve either way.
-  let limitsReady = runtime.limiters.store === null;
-  const ready = runtime.limiters.ready(SHARED_LIMITS_GRACE_MS).then(() => void (limitsReady = true));
+  let limitsReady = runtime().limiters.store === null;
+  const ready = runtime().limiters.ready(SHARED_LIMITS_GRACE_MS).then(() => void (limitsReady = true));
   const isReady = () => !draining && limitsReady;
   let admin: AdminServer | null = null;
   try {
-    admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady, readyDetail: () => ({ upstreams: healthSummary(runtime) }), dashboard: sampler ?? undefined });
+    admin = plan.admin === null ? null : startAdminServer({ host: plan.admin.host, port: plan.admin.port, metrics, isReady, readyDetail: () => ({ upstreams: healthSummary(runtime()) }), extra: opts.adminRoutes, dashboard: sampler ?? undefined });
   } catch (err) {
     // e.g. the admin port is in use: undo what started so far, or the proxy port stays bound
     // (and the process alive) with no gateway to drain it.
     void server.stop(true);
-    runtime.close();
+    runtimes.close();
     monitor.stop();
     sampler?.stop();
     client.close();
@@ -112,6 +115,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     admin,
     metrics,
     client,
+    runtimes,
     isReady,
     ready,
     async drain() {
@@ -122,7 +126,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
       const inFlightAtDeadline = outcome === "timeout" ? metrics.inFlight : 0;
       if (outcome === "timeout") await server.stop(true);
       client.close();
-      runtime.close();
+      runtimes.close();
       monitor.stop();
       sampler?.stop();
       await admin?.stop();
@@ -135,6 +139,12 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
 export function startFailureMessage(err: unknown): string {
   const e = err as { code?: string; message?: string } | null;
   return `keel: cannot start: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ""}`;
+}
+
+function tagResponse(res: Response | Promise<Response>, worker: string): Response | Promise<Response> {
+  if (res instanceof Promise) return res.then((r) => tagResponse(r, worker) as Response);
+  res.headers.set("x-keel-worker", worker);
+  return res;
 }
 
 function displayHost(host: string): string {
