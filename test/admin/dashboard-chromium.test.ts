@@ -93,17 +93,15 @@ test("the dashboard draws live data in headless Chromium", async () => {
   page.on("pageerror", (err) => pageErrors.push(err.message));
   await page.goto(`${gw.admin!.url}/dashboard`);
 
-  // Every chart with ≥ 2 samples, and the codes the traffic produces listed.
-  await page.waitForFunction(
-    () => {
-      const charts = [...document.querySelectorAll("svg.chart")];
-      const codes = [...document.querySelectorAll("#codes tr[data-code]")].map((r) => r.getAttribute("data-code"));
-      return charts.length >= 10 && charts.every((c) => Number(c.getAttribute("data-points")) >= 8) &&
-        ["KEEL_RATE_LIMITED", "KEEL_ROUTE_NOT_FOUND"].every((c) => codes.includes(c));
-    },
-    undefined,
-    { timeout: 15_000, polling: 100 },
-  );
+  // Every chart with some samples (8: a screenshot worth keeping), and the codes the traffic produces listed.
+  const ready = async () => {
+    const points = await page.$$eval("svg.chart", (els) => els.map((e) => Number(e.getAttribute("data-points"))));
+    const codes = await page.$$eval("#codes tr[data-code]", (rows) => rows.map((r) => r.getAttribute("data-code")));
+    return points.length >= 10 && points.every((p) => p >= 8) && ["KEEL_RATE_LIMITED", "KEEL_ROUTE_NOT_FOUND"].every((c) => codes.includes(c));
+  };
+  for (const until = Date.now() + 15_000; !(await ready()); await Bun.sleep(100)) {
+    if (Date.now() > until) throw new Error("the dashboard's charts did not fill within 15 s");
+  }
 
   const charts = await page.$$eval("svg.chart", (els) => els.map((e) => [e.getAttribute("data-chart"), Number(e.getAttribute("data-points"))] as const));
   const ids = charts.map(([id]) => id);
@@ -128,5 +126,8 @@ test("the dashboard draws live data in headless Chromium", async () => {
   expect(pageErrors).toEqual([]);
   expect(traffic.sent()).toBeGreaterThan(0);
 
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  // One frame of the whole page: a fullPage capture is stitched over time and would mix renders.
+  const height = await page.evaluate("document.documentElement.scrollHeight");
+  await page.setViewportSize({ width: 1440, height: Number(height) });
+  await page.screenshot({ path: SCREENSHOT });
 }, 30_000);

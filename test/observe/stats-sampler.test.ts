@@ -230,6 +230,41 @@ describe("StatsSampler", () => {
     expect(d.routes.map((r) => r.name).sort()).toEqual([NO_ROUTE, "keep", "new"].sort());
   });
 
+  test("a reload that keeps the metrics (names grow, series move): no gap; routes the runtime dropped age out", () => {
+    const plan = (names: string[]) =>
+      planFrom(
+        withDefaults(`upstreams:
+  backend: { endpoints: ["http://127.0.0.1:9"] }
+routes:
+${names.map((n) => `  - { name: ${n}, match: { pathPrefix: /${n} }, upstream: backend }`).join("\n")}
+`),
+      );
+    const first = buildRuntime(plan(["keep", "gone"]));
+    const second = buildRuntime(plan(["keep", "added"]));
+    runtimes.push(first, second);
+    const m = new GatewayMetrics(["keep", "gone"], ["backend"]);
+    let rt = first;
+    const { sampler, tick } = driven(() => m, { runtime: () => rt, capacity: 3 });
+    finish(m, 0, 200, 1000, 2);
+    finish(m, -1, 404, 1000, 2);
+    tick();
+    m.usePlanNames(["keep", "added"], ["backend"]); // "(none)" moves to a later series
+    rt = second;
+    finish(m, 0, 200, 1000, 4);
+    finish(m, 1, 200, 1000, 6); // "added", by its position in the new plan
+    finish(m, -1, 404, 1000, 8);
+    tick();
+    const byName = Object.fromEntries(sampler.data().routes.map((r) => [r.name, r]));
+    expect(byName["keep"]!.rps).toEqual([1, 2]);
+    expect(byName[NO_ROUTE]!.rps).toEqual([1, 4]);
+    expect(byName["added"]!.rps).toEqual([null, null]); // first seen now: measured from here
+    expect(byName["gone"]!.rps).toEqual([0, null]);
+    expect(byName["gone"]!.inForce).toBe(false);
+    tick();
+    tick();
+    expect(sampler.data().routes.map((r) => r.name).sort()).toEqual([NO_ROUTE, "added", "keep"].sort());
+  });
+
   test("process series: lag, heap, RSS and CPU are sampled; the document is plain JSON", async () => {
     const m = new GatewayMetrics(["a"], []);
     const sampler = new StatsSampler({ metrics: () => m, lagResolutionMs: 10 });

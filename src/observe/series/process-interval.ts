@@ -37,8 +37,9 @@ export class ProcessInterval {
   sample(): void {
     const loop = this.loop;
     if (loop !== null && loop.count > 0) {
-      this.lagP99Ms = loop.percentile(99) / 1e6;
       this.lagMaxMs = loop.max / 1e6;
+      // The percentile is a bucket's upper edge and may pass the max by a hair.
+      this.lagP99Ms = Math.min(loop.percentile(99) / 1e6, this.lagMaxMs);
       loop.reset();
     } else {
       this.lagP99Ms = NaN;

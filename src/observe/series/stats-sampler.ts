@@ -15,7 +15,7 @@
 
 import { ERRORS } from "../../errors.ts";
 import type { GatewayRuntime } from "../../pipeline/gateway-runtime.ts";
-import { ERROR_CODES, STATUS_CLASSES, type GatewayMetrics } from "../gateway-metrics.ts";
+import { ERROR_CODES, NO_ROUTE, STATUS_CLASSES, type GatewayMetrics } from "../gateway-metrics.ts";
 import type { CodeRow, DashboardData, RouteSeries, StatusClassRow } from "./dashboard-data.ts";
 import { IntervalPercentiles } from "./interval-percentiles.ts";
 import { ProcessInterval } from "./process-interval.ts";
@@ -61,9 +61,12 @@ interface RouteTrack {
   readonly p999: Float64Array;
   readonly latency: IntervalPercentiles;
   readonly previousClasses: Float64Array;
-  /** Where the previous sample read this route: a change (reload) means re-baseline, not subtract. */
+  /**
+   * The metrics the previous sample read this route from; null = not in force. Another object
+   * means re-baseline, not subtract. (The same object may move a name to another series on a
+   * reload, but its counts go with the name, so the sampler follows names, never positions.)
+   */
   source: GatewayMetrics | null;
-  series: number;
   /** Samples in a row in which the route was not in force. */
   absent: number;
   lastSample: number;
@@ -100,6 +103,9 @@ export class StatsSampler {
   private readonly previousCodes = new Float64Array(ERROR_CODES.length);
   private readonly currentCodes = new Float64Array(ERROR_CODES.length);
   private codesSource: GatewayMetrics | null = null;
+  /** The route names of `namesOf`, kept until another runtime is in force. */
+  private namesOf: GatewayRuntime | null = null;
+  private names: ReadonlySet<string> = new Set();
   private readonly percentiles = new Float64Array(3);
   private readonly gauges = new Float64Array(2);
   private lastAt: number;
@@ -192,8 +198,11 @@ export class StatsSampler {
   /** slot -1 = baseline only (no column written). */
   private readRoutes(m: GatewayMetrics, slot: number): void {
     const names = m.routeNames;
+    const inForce = this.routesInForce();
     for (let s = 0; s < names.length; s++) {
       const name = names[s]!;
+      // Metrics keep a series per name ever seen; only the runtime says which routes serve now.
+      if (inForce !== null && name !== NO_ROUTE && !inForce.has(name)) continue;
       let track = this.routes.get(name);
       if (track === undefined) {
         track = this.newTrack(name);
@@ -202,10 +211,9 @@ export class StatsSampler {
       track.lastSample = this.samples;
       track.absent = 0;
       const h = m.histograms[s]!;
-      if (track.source !== m || track.series !== s) {
-        // New route, or another metrics object/position in force: measure from here.
+      if (track.source !== m) {
+        // New route, back in force, or another metrics object: measure from here.
         track.source = m;
-        track.series = s;
         for (let c = 0; c < CLASS_SLOTS; c++) track.previousClasses[c] = m.requests(s, c);
         track.latency.baseline(h);
         if (slot >= 0) writeTrack(track, slot, NaN);
@@ -233,6 +241,17 @@ export class StatsSampler {
     }
   }
 
+  /** Names of the routes the runtime in force serves; null without a runtime (every metrics route counts). */
+  private routesInForce(): ReadonlySet<string> | null {
+    const rt = this.runtime?.() ?? null;
+    if (rt === null) return null;
+    if (rt !== this.namesOf) {
+      this.namesOf = rt;
+      this.names = new Set(rt.routes.map((r) => r.plan.name));
+    }
+    return this.names;
+  }
+
   private newTrack(name: string): RouteTrack {
     const col = () => this.ring.column();
     return {
@@ -244,7 +263,6 @@ export class StatsSampler {
       latency: new IntervalPercentiles(),
       previousClasses: new Float64Array(CLASS_SLOTS),
       source: null,
-      series: -1,
       absent: 0,
       lastSample: -1,
     };
