@@ -30,7 +30,8 @@ try {
 console.log(`Keel is running on ${file} with demo backends on ports ${Object.values(backends.ports).join(", ")}.
 
 Try:
-  curl -i ${gw.url}/api/users/42        # route user-by-id, balanced over two backends
+  curl -i ${gw.url}/api/users/42        # route user-by-id, balanced over two backends, keys snake_cased
+  curl -i ${gw.url}/api/profile/42      # route profile: users and orders called in parallel, merged
   curl -i ${gw.url}/api/users           # route users
   curl -i ${gw.url}/api/orders/7        # route orders (prefix stripped)
   curl -i ${gw.url}/nowhere             # no route: a 404 problem+json
