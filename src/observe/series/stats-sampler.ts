@@ -7,10 +7,10 @@
 //
 // Memory is fixed once the routes are known (8 bytes per value, C = capacity):
 //   global columns: t, dt, in flight, 5 limits, 5 process = 13 × 8 × C   (150: 15.6 KB)
-//   problem codes:  ≤ 1 column per ERROR_CODES entry (25 today; allocated when first seen) × 8 × C   (≤ 30 KB)
+//   problem codes:  ≤ 1 column per ERROR_CODES entry (38 today; allocated when first seen) × 8 × C   (≤ 46 KB)
 //   per route:      9 columns (6 status classes, 3 percentiles) × 8 × C   (10.8 KB)
 //                   + the previous sample's cumulative latency counts, 757 × 8 B (5.9 KB)
-// So about 45 KB + 17 KB per route at the defaults (10 routes: ~215 KB). A route a reload removes
+// So at most about 62 KB + 17 KB per route at the defaults (10 routes: ~230 KB). A route a reload removes
 // keeps its columns until its last sample leaves the ring, then they are dropped.
 
 import { ERRORS } from "../../errors.ts";
