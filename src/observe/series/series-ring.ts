@@ -31,11 +31,6 @@ export class SeriesRing {
     return this.newest;
   }
 
-  /** The newest sample's slot; -1 before the first. */
-  get current(): number {
-    return this.newest;
-  }
-
   /** Slot of the k-th sample held, 0 = oldest. */
   slot(k: number): number {
     return (this.newest - this.filled + 1 + k + this.capacity) % this.capacity;
@@ -73,12 +68,6 @@ export class SeriesRing {
       if (!Number.isNaN(v)) acc += v;
     }
     return acc;
-  }
-
-  /** True when no held sample of the column has a value. */
-  empty(col: Float64Array): boolean {
-    for (let k = 0; k < this.filled; k++) if (!Number.isNaN(col[this.slot(k)]!)) return false;
-    return true;
   }
 }
 
