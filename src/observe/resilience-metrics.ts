@@ -31,7 +31,7 @@ export function registerResilienceMetrics(metrics: GatewayMetrics, current: () =
       for (const [p, q] of QUANTILES) {
         metrics.addGauge("keel_upstream_endpoint_latency_seconds", "Attempt latency to the response head per endpoint, since start (HDR; NaN before the first answer).", n((x) => {
           const h = x.endpointLatency[ei];
-          return h === undefined || h.count === 0 ? NaN : h.percentile(p) / 1e6;
+          return h === undefined || h.count === 0 ? NaN : h.percentile(p) / 1e3; // percentile() is in ms
         }), { ...el, quantile: q });
       }
     });
