@@ -6,6 +6,9 @@ import { resolve } from "node:path";
 import { thrownMessage } from "./thrown-message.ts";
 import type { HookModule, OnRequest, OnResponse } from "./types.ts";
 
+/** Modification time of each module when it was last required (one entry per hooks file). */
+const loadedAt = new Map<string, number>();
+
 export type HookModuleLoad = { ok: true; module: HookModule; file: string } | { ok: false; message: string };
 
 /** `modulePath` is taken relative to `configDir` (the config file's folder) unless absolute. */
@@ -23,6 +26,12 @@ function load(modulePath: string, configDir: string): HookModuleLoad {
   const stat = statSync(file, { throwIfNoEntry: false });
   if (stat === undefined) return { ok: false, message: `hooks module ${modulePath} not found (looked for ${file})` };
   if (!stat.isFile()) return { ok: false, message: `hooks module ${modulePath} is not a file (${file})` };
+
+  // A reload picks up an edited module: require() caches by path, so a changed file is evicted.
+  const mtime = stat.mtimeMs;
+  const seen = loadedAt.get(file);
+  if (seen !== undefined && seen !== mtime) delete require.cache[file];
+  loadedAt.set(file, mtime);
 
   let exports: Record<string, unknown>;
   try {

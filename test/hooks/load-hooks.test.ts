@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadHookModule } from "../../src/hooks/load-hooks.ts";
@@ -59,4 +59,16 @@ describe("loadHookModule", () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toContain("nope.ts");
   });
+});
+
+test("an edited module is loaded anew (a config reload picks up the change)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "keel-hook-"));
+  const file = join(dir, "h.ts");
+  writeFileSync(file, "export function onRequest() { return { status: 201 }; }\n");
+  const first = loadHookModule(file, dir);
+  expect(first.ok && (first.module.onRequest as () => { status: number })().status).toBe(201);
+  writeFileSync(file, "export function onRequest() { return { status: 202 }; }\n");
+  utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  const second = loadHookModule(file, dir);
+  expect(second.ok && (second.module.onRequest as () => { status: number })().status).toBe(202);
 });
