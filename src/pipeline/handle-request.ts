@@ -23,7 +23,7 @@ import { acceptableRequestId, newRequestId } from "./request-id.ts";
 import { hostName, splitTarget } from "./request-target.ts";
 import { UploadGuard } from "./upload-guard.ts";
 import { HookMetrics } from "../observe/hook-metrics.ts";
-import type { HookRequest, HookResponse } from "../hooks/types.ts";
+import type { HookReply, HookRequest, HookResponse } from "../hooks/types.ts";
 import { FlatHeaders } from "../hooks/flat-headers.ts";
 import { serializeJson } from "../normalize/json/body.ts";
 import { isRefusal, needsRequestBody, normalizeTarget, prepareRequest, type PreparedBody, type Refusal } from "./normalize-request.ts";
@@ -134,6 +134,13 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     return fail(x, r.code, r.detail, 0, r.fields);
   }
 
+  /** What onRequest said instead of going upstream: its reply, or its failure. */
+  function answerReply(x: Exchange, reply: HookReply | Refusal): Response {
+    if (isRefusal(reply)) return refuse(x, reply);
+    const res = replyResponse(reply, x.rt.plan.requestId.header, x.requestId);
+    return res instanceof Response ? finish(x, res) : refuse(x, res);
+  }
+
   /** The normalise phase of a route with rules; then forward() with what it prepared. */
   async function forwardWithRules(x: Exchange, path: string, query: string, hostHeader: string | null): Promise<Response> {
     try {
@@ -229,7 +236,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         if (route.hooks !== null) {
           hookReq = hookRequest({ method: req.method, path, query, headers, body: prepared?.json, route: route.name, params: x.params, clientIp: x.clientIp, requestId: x.requestId });
           const reply = await runOnRequest(route.hooks, hookReq, hookMetrics, route.name);
-          if (reply !== null) return isRefusal(reply) ? refuse(x, reply) : finish(x, replyResponse(reply, idHeader, x.requestId));
+          if (reply !== null) return answerReply(x, reply);
           path = hookReq.path;
           query = hookReq.query;
           // The hook may have changed the body in place or replaced it.
@@ -422,7 +429,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       if (route.hooks !== null) {
         hookReq = hookRequest({ method: x.req.method, path: t.path, query: t.query, headers, body: undefined, route: route.name, params: x.params, clientIp: x.clientIp, requestId: x.requestId });
         const reply = await runOnRequest(route.hooks, hookReq, hookMetrics, route.name);
-        if (reply !== null) return isRefusal(reply) ? refuse(x, reply) : finish(x, replyResponse(reply, x.rt.plan.requestId.header, x.requestId));
+          if (reply !== null) return answerReply(x, reply);
       }
       const limits = n?.responseJson?.limits ?? AGGREGATE_LIMITS;
       const call = aggregateCaller({ deps: attemptDeps, req: x.req, route: routeRt, rt: x.rt, headers, start: x.start, deadline, budgetAt, limits });

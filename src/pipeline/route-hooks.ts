@@ -63,11 +63,17 @@ export async function runOnResponse(hooks: RouteHooksPlan, res: HookResponse, re
   return null;
 }
 
-/** A hook's reply as a Response (JSON body when it has one). */
-export function replyResponse(reply: HookReply, idHeader: string, requestId: string): Response {
+/** A hook's reply as a Response (JSON body when it has one); a body JSON cannot write is the hook's failure. */
+export function replyResponse(reply: HookReply, idHeader: string, requestId: string): Response | Refusal {
   const headers = new Headers(reply.headers);
   headers.set(idHeader, requestId);
   if (reply.body === undefined) return new Response(null, { status: reply.status, headers });
   if (!headers.has("content-type")) headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(reply.body), { status: reply.status, headers });
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(reply.body);
+  } catch (err) {
+    return { code: "KEEL_HOOK_FAILED", detail: `onRequest hook replied with a body JSON cannot write: ${(err as Error).message}` };
+  }
+  return new Response(text ?? "null", { status: reply.status, headers });
 }
