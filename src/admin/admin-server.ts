@@ -18,7 +18,9 @@ export interface AdminServerOptions {
   /** More to say in /readyz's body (e.g. endpoint health); readiness itself is isReady(). */
   readonly readyDetail?: () => Record<string, unknown>;
   /** Further admin routes (e.g. /config); null = not mine, fall through to 404. */
-  readonly extra?: (req: Request) => Response | null;
+  readonly extra?: (req: Request) => Response | Promise<Response> | null;
+  /** The /metrics body instead of `metrics` rendered here (a workers' supervisor sums its workers'). */
+  readonly metricsText?: () => Promise<string>;
   /** Serves GET /dashboard and /dashboard/data from it (the StatsSampler); omitted = no dashboard. */
   readonly dashboard?: DashboardSource;
 }
@@ -46,7 +48,7 @@ export function startAdminServer(opts: AdminServerOptions): AdminServer {
   const exposition = new PrometheusExposition(opts.metrics);
   const dashboard = opts.dashboard === undefined ? null : dashboardRoutes(opts.dashboard);
 
-  const handle = (req: Request): Response => {
+  const handle = (req: Request): Response | Promise<Response> => {
     const path = splitTarget(req.url)?.path ?? "/";
     if (req.method === "GET" || req.method === "HEAD") {
       if (path === "/healthz") return json(200, { status: "ok" });
@@ -55,9 +57,9 @@ export function startAdminServer(opts: AdminServerOptions): AdminServer {
         return opts.isReady() ? json(200, { status: "ready", ...detail }) : json(503, { status: "not ready", ...detail });
       }
       if (path === "/metrics") {
-        return new Response(exposition.render(), {
-          headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
-        });
+        const headers = { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" };
+        if (opts.metricsText !== undefined) return opts.metricsText().then((text) => new Response(text, { headers }));
+        return new Response(exposition.render(), { headers });
       }
       const page = dashboard?.(path) ?? null;
       if (page !== null) return page;

@@ -17,9 +17,10 @@ export class LimiterSet {
   /**
    * `takeStoresFrom`: on a reload with unchanged Redis settings, the outgoing set's Redis
    * connection moves here (closing that set then leaves it open), so shared policies never wait
-   * for a new connect.
+   * for a new connect. `localScale` (0..1] scales local policies' rate and burst: each of N
+   * worker processes enforces 1/N of a policy (src/server/workers).
    */
-  constructor(readonly redis: RedisPlan | null, takeStoresFrom: LimiterSet | null = null) {
+  constructor(readonly redis: RedisPlan | null, takeStoresFrom: LimiterSet | null = null, readonly localScale = 1) {
     if (redis !== null && takeStoresFrom !== null && takeStoresFrom.stores !== null) {
       this.stores = takeStoresFrom.stores;
       takeStoresFrom.stores = null;
@@ -41,7 +42,7 @@ export class LimiterSet {
     if (limiter === undefined) {
       // semantic.ts refuses a shared policy without a redis section; a miss here is a bug in the checks.
       if (policy.shared !== null && (this.stores === null || this.redis === null)) throw new Error(`policy ${policy.name} is shared but the plan has no redis`);
-      limiter = policy.shared !== null ? new SharedRateLimiter(policy, this.stores!.get(this.redis!.url)) : new LocalRateLimiter(policy);
+      limiter = policy.shared !== null ? new SharedRateLimiter(policy, this.stores!.get(this.redis!.url)) : new LocalRateLimiter(policy, this.localScale);
       this.byName.set(policy.name, limiter);
     }
     return limiter;

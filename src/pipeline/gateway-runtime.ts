@@ -115,7 +115,8 @@ export interface CarriedState {
   readonly overload: boolean;
 }
 
-export function buildRuntime(plan: Plan, carried: CarriedState | null = null): GatewayRuntime {
+/** `localRateScale`: the share of each local rate limit this process enforces (1/N of N workers). */
+export function buildRuntime(plan: Plan, carried: CarriedState | null = null, localRateScale = 1): GatewayRuntime {
   const upstreams: UpstreamRuntime[] = [];
   const byName = new Map<string, UpstreamRuntime>();
   for (const up of plan.upstreams.values()) {
@@ -146,7 +147,7 @@ export function buildRuntime(plan: Plan, carried: CarriedState | null = null): G
   const trusted = compileCidrs([...plan.server.trustedProxies]);
   // semantic.ts rejects a bad list; a miss here is a bug in the checks.
   if ("error" in trusted) throw new Error(`server.trustedProxies: ${trusted.error}`);
-  const limiters = new LimiterSet(plan.redis, carried?.redis ? carried.from.limiters : null);
+  const limiters = new LimiterSet(plan.redis, carried?.redis ? carried.from.limiters : null, localRateScale);
   for (const name of carried?.policies ?? []) limiters.adopt(carried!.from.limiters, name);
   const routes = plan.routes.map((r, i): RouteRuntime => {
     const up = upstreamOfRoute[i]!.plan;

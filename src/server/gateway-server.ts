@@ -46,6 +46,8 @@ export interface StartOptions {
   readonly reusePort?: boolean;
   /** Debug in workers mode: every response carries `x-keel-worker: <this>`. */
   readonly workerTag?: string;
+  /** Workers mode: the share of each local rate limit this process enforces (1/N). */
+  readonly localRateScale?: number;
 }
 
 export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
@@ -54,7 +56,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     plan.routes.map((r) => r.name),
     [...plan.upstreams.keys()],
   );
-  const runtimes = new RuntimeSwitch(plan, metrics, client);
+  const runtimes = new RuntimeSwitch(plan, metrics, client, opts.localRateScale);
   const runtime = () => runtimes.current;
   let draining = false;
   const handler = createRequestHandler({ runtime, client, metrics, proto: "http" });

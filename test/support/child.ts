@@ -40,10 +40,13 @@ export async function runCli(args: string[], opts: { cwd?: string; cmd?: string[
   return { code, stdout, stderr };
 }
 
-/** Start `keel run` on the YAML (listen/admin on port 0 unless given) and wait for its listening lines. */
-export async function spawnKeel(yaml: string, opts: { env?: Record<string, string>; startTimeoutMs?: number } = {}): Promise<KeelChild> {
+/**
+ * Start `keel run` on the YAML (listen/admin on port 0 unless given) and wait for its listening lines.
+ * One process (`--workers 1`) unless `workers` says otherwise; `args` go before the file.
+ */
+export async function spawnKeel(yaml: string, opts: { env?: Record<string, string>; startTimeoutMs?: number; workers?: number; args?: string[] } = {}): Promise<KeelChild> {
   const cfg = tempConfig(withDefaults(yaml));
-  const proc = Bun.spawn([BUN, "src/cli/main.ts", "run", cfg.file], {
+  const proc = Bun.spawn([BUN, "src/cli/main.ts", "run", "--workers", String(opts.workers ?? 1), ...(opts.args ?? []), cfg.file], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdin: "ignore",

@@ -35,6 +35,8 @@ export interface ReloadControllerOptions {
   /** Applied to each loaded plan (a worker's listener overrides). */
   readonly adjust?: (plan: Plan) => Plan;
   readonly onTailGate?: (r: TailGateRecord) => void;
+  /** Log successful reloads (a worker leaves that line to its supervisor); default true. */
+  readonly logSuccess?: boolean;
 }
 
 export const RELOAD_PATH = "/config/reload";
@@ -91,6 +93,7 @@ export class ReloadController {
   }
 
   private report(o: ReloadOutcome): void {
+    if (o.ok && this.opts.logSuccess === false) return;
     const p = `keel: ${this.opts.prefix ?? ""}`;
     for (const line of describeOutcome(o, this.opts.file)) (o.ok ? this.log : this.warn)(p + line);
   }

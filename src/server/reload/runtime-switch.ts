@@ -36,9 +36,11 @@ export class RuntimeSwitch {
     plan: Plan,
     private readonly metrics: GatewayMetrics,
     private readonly client: UpstreamClient,
+    /** The share of each local rate limit this process enforces (1/N of N workers). */
+    private readonly localRateScale = 1,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.rt = buildRuntime(plan);
+    this.rt = buildRuntime(plan, null, localRateScale);
     registerPlanMetrics(metrics, client, () => this.rt);
     metrics.addGauge("keel_reload_retiring_runtimes", "Runtimes replaced by a reload whose leftover state (timers, connections to Redis) is not closed yet: requests may still use them.", () => this.retiring.length);
   }
@@ -60,7 +62,7 @@ export class RuntimeSwitch {
     try {
       const carried = carryOver(old, plan);
       summary = summarizeCarry(carried);
-      next = buildRuntime(plan, carried);
+      next = buildRuntime(plan, carried, this.localRateScale);
     } catch (err) {
       // A bug in Keel, not in the config (the plan passed validation).
       return { ok: false, error: `internal error while building the new runtime: ${String(err)}` };
