@@ -1,5 +1,6 @@
-// `dates` conversions. Parsing is by hand (fixed regexes compiled at module load) rather than
-// Date.parse, whose non-ISO formats are engine-specific and accept junk like "1" or "May 2".
+// `dates` conversions. Parsing is by hand rather than Date.parse, whose non-ISO formats are
+// engine-specific and accept junk like "1" or "May 2": RFC 3339 and IMF-fixdate (the common
+// cases) by char codes, the rarer RFC 2822 variants by regexes compiled at module load.
 
 import { ConversionFailure, type Conversion } from "./conversion.ts";
 import type { DateFormat } from "./types.ts";
@@ -15,8 +16,6 @@ const MAX_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-/** 2024-05-01, 2024-05-01T12:30Z, 2024-05-01 12:30:00.250+02:00, 2024-05-01T12:30:00 (no offset = UTC). */
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 /** Wed, 01 May 2024 12:30:00 GMT (IMF-fixdate), 1 May 2024 12:30 +0200; names in any case. */
 const RFC2822 = /^(?:(?:mon|tue|wed|thu|fri|sat|sun)\s*,\s*)?(\d{1,2})\s+([a-z]{3})\s+(\d{2,4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{4}|[a-z]{1,3})$/i;
 /** Wednesday, 01-May-24 12:30:00 GMT (obsolete HTTP-date). */
@@ -24,9 +23,10 @@ const RFC850 = /^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),\s
 /** Wed May  1 12:30:00 2024 (asctime, obsolete HTTP-date; UTC). */
 const ASCTIME = /^(?:mon|tue|wed|thu|fri|sat|sun)\s+([a-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$/i;
 
-const MONTHS: ReadonlyMap<string, number> = new Map(
-  ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].map((m, i) => [m, i + 1]),
-);
+const MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: ReadonlyMap<string, number> = new Map(MONTH_NAMES.map((m, i) => [m, i + 1]));
+const MONTH_CODES: ReadonlyMap<number, number> = new Map(MONTH_NAMES.map((m, i) => [packed(m, 0), i + 1]));
+const WEEKDAYS: ReadonlySet<number> = new Set(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => packed(d, 0)));
 /** RFC 2822 §4.3 zone names, in minutes east of UTC. */
 const ZONES: ReadonlyMap<string, number> = new Map([
   ["gmt", 0], ["ut", 0], ["utc", 0], ["z", 0],
@@ -74,13 +74,11 @@ export function epochMsOf(value: unknown): number | ConversionFailure {
 
 /** Epoch milliseconds of an RFC 3339 / ISO 8601, RFC 2822 or HTTP-date text, or null. */
 export function parseDateText(text: string): number | null {
-  let m = ISO.exec(text);
-  if (m !== null) {
-    const fraction = m[7] === undefined ? 0 : Number((m[7] + "00").slice(0, 3));
-    const offset = m[8] === undefined ? 0 : isoOffsetMinutes(m[8]);
-    return offset === null ? null : utcMs(+m[1]!, +m[2]!, +m[3]!, num(m[4]), num(m[5]), num(m[6]), fraction, offset);
-  }
-  m = RFC2822.exec(text);
+  const c = text.charCodeAt(0);
+  if (c >= 48 && c <= 57 && text.charCodeAt(4) === 45) return isoMs(text);
+  const fixed = imfFixdateMs(text);
+  if (fixed !== undefined) return fixed;
+  let m = RFC2822.exec(text);
   if (m !== null) {
     const offset = rfc2822OffsetMinutes(m[7]!);
     return offset === null ? null : utcMs(rfc2822Year(m[3]!), monthOf(m[2]!), +m[1]!, +m[4]!, +m[5]!, num(m[6]), 0, offset);
@@ -90,6 +88,93 @@ export function parseDateText(text: string): number | null {
   m = ASCTIME.exec(text);
   if (m !== null) return utcMs(+m[6]!, monthOf(m[1]!), +m[2]!, +m[3]!, +m[4]!, +m[5]!, 0, 0);
   return null;
+}
+
+/**
+ * RFC 3339 and the ISO 8601 forms around it: 2024-05-01 (midnight UTC), 2024-05-01T12:30Z,
+ * 2024-05-01 12:30:00.250+02:00, 2024-05-01T12:30:00 (no offset = UTC); offsets +02, +0200,
+ * +02:00; "t", "z", and "," before the fraction accepted; fraction digits beyond ms dropped.
+ */
+function isoMs(s: string): number | null {
+  const n = s.length;
+  if (n < 10 || s.charCodeAt(7) !== 45) return null;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  if (year < 0 || month < 0 || day < 0) return null;
+  if (n === 10) return utcMs(year, month, day, 0, 0, 0, 0, 0);
+  const t = s.charCodeAt(10);
+  if ((t !== 84 && t !== 116 && t !== 32) || s.charCodeAt(13) !== 58) return null; // T t space, ':'
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  if (hour < 0 || minute < 0) return null;
+  let i = 16;
+  let second = 0;
+  let ms = 0;
+  if (s.charCodeAt(i) === 58) {
+    second = digits(s, i + 1, 2);
+    if (second < 0) return null;
+    i += 3;
+    const dot = s.charCodeAt(i);
+    if (dot === 46 || dot === 44) {
+      const start = ++i;
+      for (; i < n && isDigit(s.charCodeAt(i)); i++) if (i - start < 3) ms = ms * 10 + s.charCodeAt(i) - 48;
+      if (i === start) return null;
+      for (let k = i - start; k < 3; k++) ms *= 10;
+    }
+  }
+  let offset = 0;
+  if (i < n) {
+    const sign = s.charCodeAt(i);
+    if (sign === 90 || sign === 122) {
+      if (i + 1 !== n) return null; // Z z
+    } else if (sign === 43 || sign === 45) {
+      const hours = digits(s, i + 1, 2);
+      const rest = n - i - 3;
+      const minutes = rest === 0 ? 0 : rest === 2 ? digits(s, i + 3, 2) : rest === 3 && s.charCodeAt(i + 3) === 58 ? digits(s, i + 4, 2) : -1;
+      if (hours < 0 || minutes < 0 || hours > 23 || minutes > 59) return null;
+      offset = (sign === 45 ? -1 : 1) * (hours * 60 + minutes);
+    } else return null;
+  }
+  return utcMs(year, month, day, hour, minute, second, ms, offset);
+}
+
+/** IMF-fixdate, the HTTP-date of today ("Wed, 01 May 2024 10:30:00 GMT"): undefined when the text does not have its exact shape (other parsers get a go). */
+function imfFixdateMs(s: string): number | null | undefined {
+  if (s.length !== 29 || s.charCodeAt(3) !== 44 || !s.endsWith(" GMT") || !WEEKDAYS.has(packed(s, 0))) return undefined;
+  const month = MONTH_CODES.get(packed(s, 8)) ?? 0;
+  if (s.charCodeAt(4) !== 32 || s.charCodeAt(7) !== 32 || s.charCodeAt(11) !== 32 || s.charCodeAt(16) !== 32 || s.charCodeAt(19) !== 58 || s.charCodeAt(22) !== 58) return undefined;
+  const day = digits(s, 5, 2);
+  const year = digits(s, 12, 4);
+  const hour = digits(s, 17, 2);
+  const minute = digits(s, 20, 2);
+  const second = digits(s, 23, 2);
+  if (month === 0 || day < 0 || year < 0 || hour < 0 || minute < 0 || second < 0) return undefined;
+  return utcMs(year, month, day, hour, minute, second, 0, 0);
+}
+
+/** The value of `count` decimal digits at `at`, or -1. */
+function digits(s: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const c = s.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    value = value * 10 + c - 48;
+  }
+  return value;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** Three ASCII characters at `at`, lower-cased and packed into one number (a Map key without a substring); -1 past ASCII. */
+function packed(s: string, at: number): number {
+  const a = s.charCodeAt(at);
+  const b = s.charCodeAt(at + 1);
+  const c = s.charCodeAt(at + 2);
+  if ((a | b | c) > 127) return -1;
+  return ((a | 32) << 16) | ((b | 32) << 8) | (c | 32);
 }
 
 /** null when a field is out of range (month 13, 31 April, 24:00, offset +25:00...). Second 60 (a leap second) rolls into the next minute. */

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { ConversionFailure } from "../../../src/normalize/json/conversion.ts";
 import { dateConversion, parseDateText } from "../../../src/normalize/json/date-value.ts";
 
@@ -47,6 +48,18 @@ describe("reading date text", () => {
     ["Wed, 01 May 2024 10:30:00 XYZ", null],
     ["Wed, 01 May 2024 10:30:00 +2500", null],
     [" 2024-05-01", null],
+    ["2024-05-01T10:30:00Zx", null],
+    ["2024-05-01T10:30:00+01:0", null],
+    ["2024-05-01T10:30:00.", null],
+    ["2024-05-01T10:3", null],
+    ["2024-05-01T10", null],
+    ["2024-05-01X10:30", null],
+    ["20a4-05-01", null],
+    ["Wed, 01 May 2024 10:30:00 GMX", null],
+    ["Xyz, 01 May 2024 10:30:00 GMT", null],
+    ["Wed, 01 Mäy 2024 10:30:00 GMT", null],
+    ["Wed, 31 Apr 2024 10:30:00 GMT", null],
+    ["Wed, 01 May 2024 25:30:00 GMT", null],
   ];
   for (const [text, ms] of table) test(`"${text}" → ${ms === null ? "not a date" : new Date(ms).toISOString()}`, () => expect(parseDateText(text)).toBe(ms));
 });
@@ -88,4 +101,15 @@ describe("date conversions", () => {
     expect(rfc3339(253_402_300_800_000)).toBeInstanceOf(ConversionFailure);
     expect(rfc3339("0000-01-01T00:00:00+01:00")).toBeInstanceOf(ConversionFailure);
   });
+});
+
+test("reads back what Date writes: toISOString exactly, toUTCString (IMF-fixdate) to the second", () => {
+  const ms = fc.integer({ min: -62_167_219_200_000, max: 253_402_300_799_999 });
+  fc.assert(
+    fc.property(ms, (t) => {
+      expect(parseDateText(new Date(t).toISOString())).toBe(t);
+      if (t >= 0) expect(parseDateText(new Date(t).toUTCString())).toBe(Math.floor(t / 1000) * 1000);
+    }),
+    { numRuns: 2000 },
+  );
 });
