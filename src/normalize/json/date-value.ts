@@ -184,14 +184,6 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
   return daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 + ms - offsetMinutes * MINUTE_MS;
 }
 
-function isoOffsetMinutes(text: string): number | null {
-  if (text === "Z" || text === "z") return 0;
-  const hours = +text.slice(1, 3);
-  const minutes = text.length === 3 ? 0 : +text.slice(text.length - 2);
-  if (hours > 23 || minutes > 59) return null;
-  return (text[0] === "-" ? -1 : 1) * (hours * 60 + minutes);
-}
-
 function rfc2822OffsetMinutes(text: string): number | null {
   const c = text[0];
   if (c === "+" || c === "-") {
