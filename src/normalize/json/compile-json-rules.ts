@@ -23,7 +23,7 @@
 //
 // omit: [path] — the field is removed.
 //     omit: [password_hash]   {"password_hash": "x", "a": 1} → {"a": 1}
-// lowercase: [path] — string values are lower-cased; other values stay.
+// lowercase: [path] — string values are lower-cased (Unicode, no locale); other values stay.
 //     lowercase: [email]   {"email": "Ann@X.org"} → {"email": "ann@x.org"};  {"email": 7} stays
 // coerce: {path: kind} — null stays null for every kind; a value not listed → error.
 //     number:  "42" → 42, "4.5" → 4.5, "-1e3" → -1000, 42 stays; decimal text only ("", " 1",
@@ -60,7 +60,8 @@
 //                 trailing "_"/"-" stay as written.
 //   Two keys of one object that convert to one name: the later one's value wins.
 // defaults: {output path: value} — set where the parent object exists and lacks the field (null
-//   counts as present). Every body gets its own copy of the value. Shallower paths fill first:
+//   counts as present). The value goes in as written (`keys` does not re-case it), and every
+//   body gets its own copy of it. Shallower paths fill first:
 //     defaults: {tags: []}   {"a": 1} → {"a": 1, "tags": []};  {"tags": null} stays
 //     defaults: {"meta.v": 1, meta: {}}   {} → {"meta": {"v": 1}}
 //   omit and a default on the same field replace its value: omit: [token], defaults: {token: "***"}.
@@ -124,14 +125,14 @@ function addConversion(into: ConversionRule[], path: unknown, convert: Conversio
 }
 
 /** Steps of a path that names a field (ends with a key), or null. */
-export function fieldPath(path: unknown): readonly PathStep[] | null {
+function fieldPath(path: unknown): readonly PathStep[] | null {
   if (typeof path !== "string") return null;
   const parsed = parsePath(path);
   return parsed.ok && parsed.steps[parsed.steps.length - 1] !== EACH ? parsed.steps : null;
 }
 
 /** The new last name a rename target gives `source`, or null when the target is not one. */
-export function renameTarget(source: readonly PathStep[], target: unknown): string | null {
+function renameTarget(source: readonly PathStep[], target: unknown): string | null {
   const steps = fieldPath(target);
   if (steps === null) return null;
   if (steps.length === 1) return steps[0] as string;

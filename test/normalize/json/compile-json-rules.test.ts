@@ -108,6 +108,7 @@ describe("the fixed order", () => {
     ["lowercase before coerce", { lowercase: ["f"], coerce: { f: "boolean" } }, { f: "true" }, { f: true }],
     ["coerce before dates", { coerce: { t: "number" }, dates: { t: "rfc3339" } }, { t: "0" }, { t: "1970-01-01T00:00:00.000Z" }],
     ["conversions use the sender's names, defaults the output names", { keys: "camelCase", coerce: { user_id: "string" }, defaults: { userId: "none", user_id: "z" } }, { user_id: 7 }, { userId: "7", user_id: "z" }],
+    ["the example of the reference", { omit: ["password_hash"], keys: "camelCase", defaults: { isAdmin: false } }, { password_hash: "x", is_admin: true }, { isAdmin: true }],
     ["rename before keys", { rename: { a_b: "x_y" }, keys: "camelCase" }, { a_b: 1, c_d: 2 }, { x_y: 1, cD: 2 }],
   ]);
 
