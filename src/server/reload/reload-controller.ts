@@ -94,8 +94,7 @@ export class ReloadController {
 
   private report(o: ReloadOutcome): void {
     if (o.ok && this.opts.logSuccess === false) return;
-    const p = `keel: ${this.opts.prefix ?? ""}`;
-    for (const line of describeOutcome(o, this.opts.file)) (o.ok ? this.log : this.warn)(p + line);
+    for (const line of logLines(o, this.opts.file, this.opts.prefix)) (o.ok ? this.log : this.warn)(line);
   }
 
   /** POST /config/reload on the admin listener (admin-server's `extra`); null for other requests. */
@@ -123,6 +122,12 @@ export function describeOutcome(o: ReloadOutcome, file: string): string[] {
     return [`reload (${o.trigger}) refused: listen changes need a restart (${o.changes.join("; ")}); the running config is unchanged`];
   }
   return [`reload (${o.trigger}) failed: ${o.error}; the running config is unchanged`];
+}
+
+/** Log lines: each config error as `file:line:col: message` (as `keel check` prints them, for editors to link), then "keel: " and the summary. */
+export function logLines(o: ReloadOutcome, file: string, prefix = ""): string[] {
+  const lines = describeOutcome(o, file);
+  return lines.map((line, i) => (i === lines.length - 1 ? `keel: ${prefix}${line}` : line));
 }
 
 /** HTTP status and JSON body of an outcome (the admin answer). */
