@@ -517,7 +517,10 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       x.upstream = rt.upstreamOfRoute[m.route.index]!;
 
       x.phase = "admit";
-      const lengthHeader = req.headers.get("content-length");
+      let lengthHeader = req.headers.get("content-length");
+      // Repeated Content-Length lines reach us joined ("3, 3"): Bun refuses them unless they agree,
+      // and RFC 9110 §8.6 lets one value stand for the list (as a list, Number() would give NaN).
+      if (lengthHeader !== null && lengthHeader.includes(",")) lengthHeader = lengthHeader.slice(0, lengthHeader.indexOf(",")).trim();
       x.contentLength = lengthHeader;
       if (lengthHeader !== null && Number(lengthHeader) > m.route.maxRequestBodyBytes) {
         return fail(x, "KEEL_REQUEST_BODY_TOO_LARGE", `Content-Length ${lengthHeader} is over the route's limit of ${m.route.maxRequestBodyBytes} bytes`);
