@@ -6,9 +6,10 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "./lib/args.ts";
 import { BENCH_DIR, BODY, BUN, NODE, PEERS, ROOT, backendLaunch, keelPeer, type Launch, type Peer } from "./lib/peers.ts";
 import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb, type Child } from "./lib/procs.ts";
-import { keepScenarioBlocks, renderReport, type Meta, type PeerResult } from "./lib/report.ts";
+import { keepScenarioBlocks, putScenarioBlock, renderReport, type Meta, type PeerResult } from "./lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkRun } from "./lib/wrk.ts";
 import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell } from "./lib/harness.ts";
+import { KEEL_W2, NGINX_W2, WORKERS_SCENARIO, workersBlock } from "./ops/workers-block.ts";
 
 const PATH = "/api/items/42?fields=id,name"; // what wrk requests through every proxy
 const READY_MS = 20_000;
@@ -21,10 +22,40 @@ const runDir = join(tmp, "runs", runDirName());
 const nextPort = portAllocator(18000);
 
 
+/** `keel run` defaults to one worker per core: Keel rows say how many processes they run. */
+function keelWorkers(peer: Peer, n: number, id = peer.id, label = peer.label): Peer {
+  return {
+    id,
+    label,
+    launch(dir, port, bp, next) {
+      const l = peer.launch(dir, port, bp, next);
+      const at = l.cmd.indexOf("run") + 1;
+      return { ...l, cmd: [...l.cmd.slice(0, at), "--workers", String(n), ...l.cmd.slice(at)] };
+    },
+  };
+}
+
+/** nginx with `worker_processes n` (the peer's generated nginx.conf, edited). */
+function nginxWorkers(peer: Peer, n: number): Peer {
+  return {
+    id: NGINX_W2,
+    label: `nginx worker_processes ${n}`,
+    launch(dir, port, bp, next) {
+      const l = peer.launch(dir, port, bp, next);
+      const conf = join(dir, "nginx.conf");
+      writeFileSync(conf, readFileSync(conf, "utf8").replace("worker_processes 1;", `worker_processes ${n};`));
+      return l;
+    },
+  };
+}
+
 function selectPeers(): Peer[] {
   for (const k of args.keelConfigs) if (!existsSync(k.path)) throw new Error(`--keel-config ${k.name}: no file ${k.path}`);
-  const variants = args.keelConfigs.map((k) => keelPeer(k.name, resolve(k.path)));
-  const all = [...PEERS, ...variants];
+  const variants = args.keelConfigs.map((k) => keelWorkers(keelPeer(k.name, resolve(k.path)), 1));
+  const single = PEERS.map((p) => (p.id === "keel" ? keelWorkers(p, 1) : p));
+  const keel = PEERS.find((p) => p.id === "keel")!;
+  const twoProcess = [nginxWorkers(PEERS.find((p) => p.id === "nginx")!, 2), keelWorkers(keel, 2, KEEL_W2, "keel --workers 2")];
+  const all = [...single, ...variants, ...twoProcess];
   if (!args.only) return all;
   const known = new Set(all.map((p) => p.id));
   for (const id of args.only) if (!known.has(id)) throw new Error(`--only: unknown peer "${id}" (known: ${[...known].join(", ")})`);
@@ -247,7 +278,15 @@ async function main(): Promise<void> {
   };
   // Scenario sections other scripts wrote into the file (bench/tail/run.ts...) stay, at its end.
   const previous = existsSync(out) ? readFileSync(out, "utf8") : "";
-  writeFileSync(out, keepScenarioBlocks(renderReport(meta, results), previous));
+  let fresh = renderReport(meta, results);
+  // The two-process rows also go to their scenario block of RESULTS.md, even when --out is elsewhere.
+  const workers = workersBlock(results, { date: meta.date, commit: meta.versions[0]![1], invocation: meta.invocation });
+  if (workers !== null) {
+    fresh = putScenarioBlock(fresh, WORKERS_SCENARIO, workers);
+    const main = join(BENCH_DIR, "RESULTS.md");
+    if (out !== main && !args.smoke && existsSync(main)) writeFileSync(main, putScenarioBlock(readFileSync(main, "utf8"), WORKERS_SCENARIO, workers));
+  }
+  writeFileSync(out, keepScenarioBlocks(fresh, previous));
   console.log(`\nwrote ${rel(out)}`);
   const bad = results.filter((r) => r.status !== "ok" || r.sat!.errorTotal + r.paced!.errorTotal > 0);
   if (args.strict && bad.length) fail(new Error(`--strict: ${bad.map((r) => r.label).join(", ")} failed or had errors`));
