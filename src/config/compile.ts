@@ -1,11 +1,12 @@
 // A validated config → the frozen Plan the gateway runs on, with every default applied.
 // Only called on a config that passed validation, so parse results are known to be good.
-import { DEFAULTS, type RawConcurrency, type RawConfig, type RawListen, type RawRatePolicy, type RawRoute, type RawUpstream } from "./schema.ts";
+import { DEFAULTS, type RawConcurrency, type RawConfig, type RawListen, type RawRatePolicy, type RawTls, type RawRoute, type RawUpstream } from "./schema.ts";
 import { parseDuration, parseRate, parseSize, type Rate } from "./units.ts";
 import type { ConcurrencyPlan, KeyPart, RatePolicyPlan } from "../limits/types.ts";
 import type { HedgePlan, RetryPlan } from "../resilience/types.ts";
 import { parseEndpoint, type ParsedEndpoint } from "./endpoint.ts";
-import type { EndpointPlan, ListenPlan, Plan, RouteMatchPlan, RoutePlan, UpstreamPlan } from "./plan.ts";
+import type { EndpointPlan, ListenPlan, Plan, RouteMatchPlan, RoutePlan, TlsPlan, UpstreamPlan } from "./plan.ts";
+import { readTlsFiles } from "../server/tls/tls-files.ts";
 import { compileListenerPath, compileRouteNormalization, routeUpstream } from "./compile-normalize.ts";
 
 const ms = (text: string) => parseDuration(text) as number;
@@ -22,7 +23,7 @@ export function compilePlan(config: RawConfig, source: string): Plan {
   const shedding = { ...DEFAULTS.server.shedding, ...config.server?.shedding };
   return deepFreeze({
     source,
-    listen: compileListen(config.listen, DEFAULTS.listen),
+    listen: compileListen(config.listen, DEFAULTS.listen, source),
     admin: config.admin === false ? null : compileListen(config.admin, DEFAULTS.admin),
     server: {
       drainTimeoutMs: ms(server.drainTimeout),
@@ -48,6 +49,7 @@ export function compilePlan(config: RawConfig, source: string): Plan {
           },
     upstreams: readOnlyMap(upstreams),
     routes: config.routes.map((raw, i) => compileRoute(raw, i, named, maxBody, upstreams.get(routeUpstream(raw)), source)),
+    memoryBudgetBytes: config.memoryBudget === undefined ? null : (parseSize(config.memoryBudget) as number),
   });
 }
 
@@ -102,8 +104,16 @@ function compileConcurrency(raw: RawConcurrency | undefined): ConcurrencyPlan | 
   };
 }
 
-function compileListen(raw: RawListen | undefined, d: ListenPlan): ListenPlan {
-  return { host: raw?.host ?? d.host, port: raw?.port ?? d.port };
+function compileListen(raw: RawListen | undefined, d: ListenPlan, source = ""): ListenPlan {
+  const listen = { host: raw?.host ?? d.host, port: raw?.port ?? d.port };
+  return raw?.tls === undefined ? listen : { ...listen, tls: compileTls(raw.tls, source) };
+}
+
+/** Reads the PEM files: semantic.ts checked them, so a failure here is one vanishing in between (load.ts reports it). */
+function compileTls(raw: RawTls, source: string): TlsPlan {
+  const read = readTlsFiles(raw.cert, raw.key, source);
+  if (!read.ok) throw new Error(`listen.tls.${read.field}: ${read.message}`);
+  return { ...read.files, http2: raw.http2 ?? false };
 }
 
 function compileUpstream(name: string, raw: RawUpstream): UpstreamPlan {

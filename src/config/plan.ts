@@ -16,6 +16,23 @@ export type BalanceKind = "p2c" | "round-robin" | "weighted" | "hash";
 export interface ListenPlan {
   readonly host: string;
   readonly port: number;
+  /** HTTPS on this listener; absent = plain HTTP. */
+  readonly tls?: TlsPlan;
+}
+
+/** listen.tls: the PEM text read at load (src/server/tls/tls-files.ts), so a reload rereads the files. */
+export interface TlsPlan {
+  /** Absolute paths the PEM text came from. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** PEM text of the certificate (chain) and of the private key. */
+  readonly cert: string;
+  readonly key: string;
+  /** The certificate's subject ("CN=api.example.com") and expiry (ISO 8601), for `keel check`. */
+  readonly subject: string;
+  readonly validTo: string;
+  /** Also offer HTTP/2 (ALPN h2; Bun.serve's experimental `http2`). */
+  readonly http2: boolean;
 }
 
 export interface EndpointPlan {
@@ -179,4 +196,6 @@ export interface Plan {
   readonly redis: RedisPlan | null;
   readonly upstreams: ReadonlyMap<string, UpstreamPlan>;
   readonly routes: readonly RoutePlan[];
+  /** memoryBudget in bytes: the worst-case table memory (config/memory-budget.ts) must fit; null = none. */
+  readonly memoryBudgetBytes: number | null;
 }

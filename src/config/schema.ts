@@ -44,6 +44,13 @@ const HOST = "^[^\\s/]+$";
 export interface RawListen {
   host?: string;
   port?: number;
+  tls?: RawTls;
+}
+
+export interface RawTls {
+  cert: string;
+  key: string;
+  http2?: boolean;
 }
 
 export interface RawConcurrency {
@@ -125,6 +132,7 @@ export interface RawConfig {
   requestId?: { header?: string; trustIncoming?: boolean };
   upstreams: Record<string, RawUpstream>;
   routes: RawRoute[];
+  memoryBudget?: string;
 }
 
 const duration = (description: string, dflt?: string, positive = false) => ({
@@ -157,10 +165,25 @@ const listenProps = (d: { host: string; port: number }) => ({
   port: { type: "integer", minimum: 0, maximum: 65535, expect: "a port number from 0 to 65535", description: "TCP port (0 = any free port).", default: d.port },
 });
 
+const pemFile = (what: string) => ({ type: "string", minLength: 1, expect: `a path to a PEM file like "./${what}.pem"`, description: `PEM ${what === "cert" ? "certificate (chain)" : "private key (unencrypted)"} file, relative to the config file; read and checked at load.` });
+
+const tls = {
+  type: "object",
+  additionalProperties: false,
+  required: ["cert", "key"],
+  properties: {
+    cert: pemFile("cert"),
+    key: pemFile("key"),
+    http2: { type: "boolean", expect: "true or false", description: "Also offer HTTP/2 to clients (ALPN h2; experimental in Bun 1.4).", default: false },
+  },
+  expect: "a mapping like { cert: ./cert.pem, key: ./key.pem }",
+  description: "Serve HTTPS on this listener.",
+};
+
 const listen = {
   type: "object",
   additionalProperties: false,
-  properties: listenProps(DEFAULTS.listen),
+  properties: { ...listenProps(DEFAULTS.listen), tls },
   expect: "a mapping like { port: 8080, host: 0.0.0.0 }",
   description: "Where the gateway accepts client traffic.",
 };
@@ -517,6 +540,7 @@ export const CONFIG_SCHEMA = {
       description: "Named groups of backend endpoints.",
     },
     routes: { type: "array", minItems: 1, items: route, expect: "a list of routes (at least one)", description: "Routes, in order." },
+    memoryBudget: size("Most memory the config's tables (rate-limit keys, queues, pools, histograms) may take at their capacity; more is a config error. Unset = no budget (keel check prints the estimate)."),
   },
   expect: "a mapping with at least upstreams and routes",
 } as const;

@@ -8,6 +8,8 @@ import { BUN_MAX_HEADER_BYTES, DEFAULTS, MAX_IDLE_TIMEOUT_S } from "./schema.ts"
 import type { ConfigPath } from "./describe.ts";
 import type { Issue } from "./config-error.ts";
 import { checkNormalization, paramNamesOf } from "./semantic-normalize.ts";
+import { readTlsFiles } from "../server/tls/tls-files.ts";
+import { checkMemoryBudget } from "./memory/check-budget.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -95,7 +97,18 @@ export function checkSemantics(config: unknown, where: Locator, source = "keel.y
       message: `admin and listen both use port ${listen.port}; give the admin listener another port, or set admin: false`,
     });
   }
+  issues.push(...checkTlsFiles(config, source));
+  // Last: the budget needs a plan, so only a config with no other problem is checked against it.
+  if (issues.length === 0) issues.push(...checkMemoryBudget(config, source));
   return issues;
+}
+
+/** listen.tls: both files exist, hold PEM, and the key is the certificate's (src/server/tls/tls-files.ts). */
+function checkTlsFiles(config: Obj, source: string): Issue[] {
+  const tls = isObj(config.listen) && isObj(config.listen.tls) ? config.listen.tls : null;
+  if (tls === null || typeof tls.cert !== "string" || typeof tls.key !== "string" || tls.cert === "" || tls.key === "") return [];
+  const read = readTlsFiles(tls.cert, tls.key, source);
+  return read.ok ? [] : [{ path: ["listen", "tls", read.field], message: `listen.tls.${read.field}: ${read.message}` }];
 }
 
 /** Policy names routes refer to, `param:` key parts the route's path lacks, shared policies without redis. */

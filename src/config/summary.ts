@@ -2,6 +2,7 @@
 import { formatDuration, formatSize } from "./units.ts";
 import type { ListenPlan, Plan, RouteMatchPlan, RoutePlan } from "./plan.ts";
 import type { ConcurrencyPlan, KeyPart } from "../limits/types.ts";
+import { estimateMemory, formatBytes } from "./memory-budget.ts";
 
 const addr = (l: ListenPlan) => (l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`);
 
@@ -10,7 +11,7 @@ export function summarizePlan(plan: Plan, routeOrder: readonly RoutePlan[] = pla
   const s = plan.server;
   const out = [
     `config   ${plan.source}`,
-    `listen   ${addr(plan.listen)}`,
+    `listen   ${addr(plan.listen)}${tlsText(plan.listen)}`,
     `admin    ${plan.admin ? addr(plan.admin) : "off"}`,
     `server   drain ${formatDuration(s.drainTimeoutMs)}, idle ${s.idleTimeoutSeconds ? `${s.idleTimeoutSeconds}s` : "off"}, max body ${formatSize(s.maxRequestBodyBytes)}, request id ${plan.requestId.header}${plan.requestId.trustIncoming ? " (trusted)" : ""}`,
     "",
@@ -42,6 +43,25 @@ export function summarizePlan(plan: Plan, routeOrder: readonly RoutePlan[] = pla
     ].filter(Boolean);
     out.push(`  ${String(r.index).padStart(2)}  ${r.name.padEnd(width)}  ${describeMatch(r.match)}${strip}  -> ${r.upstream}, timeout ${formatDuration(r.timeoutMs)}${extras.length ? `, ${extras.join(", ")}` : ""}`);
   }
+  out.push("", summarizeMemory(plan));
+  return out.join("\n");
+}
+
+/** " https (CN=api.example.com, expires 2027-01-31, http2)" or "" for plain HTTP. */
+function tlsText(l: ListenPlan): string {
+  return l.tls ? ` https (${l.tls.subject}, expires ${l.tls.validTo.slice(0, 10)}${l.tls.http2 ? ", http2" : ""})` : "";
+}
+
+/** The worst-case memory of the plan's tables (config/memory-budget.ts), largest first, and the total. */
+export function summarizeMemory(plan: Plan): string {
+  const estimate = estimateMemory(plan);
+  const width = Math.max(5, ...estimate.tables.map((t) => t.name.length));
+  const out = [`memory at capacity (worst case, see docs/limits.md)`];
+  for (const t of estimate.tables) {
+    out.push(`  ${t.name.padEnd(width)}  ${String(t.capacity).padStart(9)} × ${String(t.bytesPerEntry).padStart(5)} b  ${formatBytes(t.bytes).padStart(8)}`);
+  }
+  const budget = plan.memoryBudgetBytes === null ? "no memoryBudget" : `memoryBudget ${formatSize(plan.memoryBudgetBytes)}`;
+  out.push(`  ${"total".padEnd(width)}  ${" ".repeat(19)}  ${formatBytes(estimate.totalBytes).padStart(8)}  (${budget})`);
   return out.join("\n");
 }
 

@@ -1,5 +1,5 @@
 import { test, expect } from "bun:test";
-import { summarizePlan, describeMatch } from "../../src/config/summary.ts";
+import { summarizePlan, summarizeMemory, describeMatch } from "../../src/config/summary.ts";
 import { planOf } from "./helpers.ts";
 
 test("summary shows listeners, upstreams and routes in order", () => {
@@ -35,6 +35,8 @@ routes:
       "   0  users     GET,POST api.example.com/api/users* [x-tenant=acme] (strip /api/users)  -> users, timeout 30s",
       "   1  order     /orders/:id  -> orders, timeout 250ms",
       "   2  fallback  /*  -> users, timeout 30s",
+      "",
+      summarizeMemory(plan),
     ].join("\n"),
   );
 });
