@@ -106,6 +106,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   let reloads: ReloadController | null = null;
+  // Installed first: a HUP's default action would end the process; until the gateway is up it is ignored.
+  process.on("SIGHUP", () => void reloads?.reload("SIGHUP"));
   let gw: Gateway;
   try {
     gw = startGateway(loaded.plan, { client, adminRoutes: (req) => reloads?.adminRoute(req) ?? null });
@@ -115,7 +117,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const ctl = new ReloadController(gw, { file, tailWindowMs: flags.tailWindowMs });
   reloads = ctl;
-  process.on("SIGHUP", () => void ctl.reload("SIGHUP"));
   const watcher = flags.watch ? watchConfig(file, () => void ctl.reload("watch")) : null;
   await gw.ready;
   console.log(`keel: proxy listening on ${gw.url}`);

@@ -76,6 +76,9 @@ class Supervisor {
 
   async run(): Promise<number> {
     const plan = this.plan;
+    // Installed first: a HUP's default action would end the process. Before all workers listen it is ignored.
+    let started = false;
+    process.on("SIGHUP", () => void (started && this.reload("SIGHUP")));
     try {
       this.admin = plan.admin === null ? null : startAdminServer({
         host: plan.admin.host,
@@ -102,7 +105,7 @@ class Supervisor {
     const host = plan.listen.host === "0.0.0.0" || plan.listen.host === "::" ? "127.0.0.1" : plan.listen.host.includes(":") ? `[${plan.listen.host}]` : plan.listen.host;
     console.log(`keel: proxy listening on http://${host}:${this.port} (${this.slots.length} workers, pids ${this.slots.map((s) => s.pid).join(" ")})`);
     if (this.admin) console.log(`keel: admin on ${this.admin.url} (/healthz /readyz /metrics /config/reload /dashboard)`);
-    process.on("SIGHUP", () => void this.reload("SIGHUP"));
+    started = true;
     if (this.opts.watch) this.watcher = watchConfig(this.opts.file, () => void this.reload("watch"));
     return await this.untilStopped();
   }
