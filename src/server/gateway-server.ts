@@ -13,6 +13,7 @@ import { problemResponse } from "../pipeline/problem.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { Http1Client } from "../upstream/http1/client.ts";
 import { RuntimeSwitch } from "./reload/runtime-switch.ts";
+import { listenerProto, tlsOptions } from "./tls/tls-options.ts";
 
 export interface Gateway {
   readonly url: string;
@@ -59,10 +60,11 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   const runtimes = new RuntimeSwitch(plan, metrics, client, opts.localRateScale);
   const runtime = () => runtimes.current;
   let draining = false;
-  const handler = createRequestHandler({ runtime, client, metrics, proto: "http" });
+  const handler = createRequestHandler({ runtime, client, metrics, proto: listenerProto(plan.listen) });
   const tag = opts.workerTag;
 
   const server: Server<undefined> = Bun.serve({
+    ...tlsOptions(plan.listen),
     hostname: plan.listen.host,
     port: plan.listen.port,
     idleTimeout: plan.server.idleTimeoutSeconds,
@@ -112,7 +114,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   }
 
   return {
-    url: `http://${displayHost(plan.listen.host)}:${server.port}`,
+    url: `${listenerProto(plan.listen)}://${displayHost(plan.listen.host)}:${server.port}`,
     port: server.port!,
     admin,
     metrics,
