@@ -108,12 +108,15 @@ export class ReloadController {
   }
 }
 
-/** The log lines of an outcome (without the "keel: " prefix): the errors one per line, then a summary. */
-export function describeOutcome(o: ReloadOutcome, file: string): string[] {
+/**
+ * The log lines of an outcome (without the "keel: " prefix): the errors one per line, then a
+ * summary. `where` says where a swap happened ("in 2 workers, "), for a supervisor's line.
+ */
+export function describeOutcome(o: ReloadOutcome, file: string, where = ""): string[] {
   if (o.ok) {
     const k = o.kept;
     const kept = [k.upstreams.length ? `upstreams ${k.upstreams.join(", ")}` : "", k.routes.length ? `routes ${k.routes.join(", ")}` : "", k.policies.length ? `rate limits ${k.policies.join(", ")}` : ""].filter(Boolean);
-    return [`config reloaded (${o.trigger}) from ${file}: generation ${o.generation} in ${o.durationMs.toFixed(1)} ms; state kept for ${kept.length ? kept.join("; ") : "nothing"}`];
+    return [`config reloaded (${o.trigger}) from ${file}: generation ${o.generation} ${where ? `${where}, ` : "in "}${o.durationMs.toFixed(1)} ms; state kept for ${kept.length ? kept.join("; ") : "nothing"}`];
   }
   if (o.reason === "invalid") {
     return [...o.errors.map(formatConfigError), `reload (${o.trigger}) refused: ${o.errors.length} error${o.errors.length === 1 ? "" : "s"} in ${file}; the running config is unchanged`];

@@ -198,8 +198,8 @@ class Supervisor {
     this.lastReloadUnix = Date.now() / 1000;
     const first = results.find((o) => o?.ok) as Extract<ReloadOutcome, { ok: true }> | undefined;
     const kept = first?.kept ?? { upstreams: [], routes: [], policies: [] };
-    const line = describeOutcome({ ok: true, generation: this.generation, trigger, durationMs: ms, kept }, file)[0]!;
-    console.log(`keel: ${line.replace(/ in [\d.]+ ms;/, ` in ${up.length} worker${up.length === 1 ? "" : "s"}, ${ms.toFixed(1)} ms;`)}`);
+    const where = `in ${up.length} worker${up.length === 1 ? "" : "s"}`;
+    console.log(`keel: ${describeOutcome({ ok: true, generation: this.generation, trigger, durationMs: ms, kept }, file, where)[0]}`);
     return { status: 200, body: { status: "reloaded", generation: this.generation, durationMs: Math.round(ms * 10) / 10, kept, workers } };
   }
 
