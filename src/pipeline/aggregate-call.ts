@@ -6,6 +6,7 @@ import type { CallFn, CallResult } from "../aggregate/compile-aggregate.ts";
 import { parseJsonBody, readBody, type JsonLimits } from "../normalize/json/body.ts";
 import { BUDGET_HEADER } from "./budget.ts";
 import { decodeContent } from "./decode-body.ts";
+import { readStop } from "./read-stop.ts";
 import type { GatewayRuntime, RouteRuntime } from "./gateway-runtime.ts";
 import { headerOf } from "./normalize-response.ts";
 import { UpstreamAttempts, type AttemptDeps } from "./upstream-attempts.ts";
@@ -40,8 +41,12 @@ export function aggregateCaller(c: AggregateCallContext): CallFn {
     const result = await attempts.run();
     if (!result.ok) return { ok: false, code: result.failure.code, detail: result.failure.detail };
     const r = result.response;
-    const read = await readBody(r.body, c.limits.maxBytes);
+    // The call's body must arrive by the deadline too (or the client leaving stops it).
+    const stop = readStop(c.req, c.deadline);
+    const read = await readBody(r.body, c.limits.maxBytes, stop.signal);
+    stop.done();
     if (!read.ok) {
+      if (read.reason === "stopped") return { ok: false, status: r.status, code: stop.why() === "client" ? "KEEL_CLIENT_CLOSED" : "KEEL_UPSTREAM_TIMEOUT", detail: `${upstream} did not send the whole body of GET ${target} in time` };
       if (read.reason === "too-large") return { ok: false, status: r.status, code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `body over ${c.limits.maxBytes} bytes` };
       return { ok: false, status: r.status, code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the body" };
     }

@@ -27,7 +27,7 @@ import type { HookReply, HookRequest, HookResponse } from "../hooks/types.ts";
 import { FlatHeaders } from "../hooks/flat-headers.ts";
 import { serializeJson } from "../normalize/json/body.ts";
 import { isRefusal, needsRequestBody, normalizeTarget, prepareRequest, type PreparedBody, type Refusal } from "./normalize-request.ts";
-import { finalBody, normalizeResponse, readsResponseBody, removeHeader } from "./normalize-response.ts";
+import { finalBody, normalizeResponse, readsResponseBody, removeHeader, type ReadBound } from "./normalize-response.ts";
 import { hookRequest, replyResponse, runOnRequest, runOnResponse } from "./route-hooks.ts";
 import { aggregateCaller } from "./aggregate-call.ts";
 import { NORMALIZE_DEFAULTS } from "../config/schema-normalize.ts";
@@ -151,7 +151,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       if (refused !== null) return refuse(x, refused);
       let prepared: PreparedBody | null = null;
       if (needsRequestBody(route) || route.validator !== null) {
-        const p = await prepareRequest(x.req, route, t.query, x.params, x.rt.plan.server.requestTimeoutMs);
+        const p = await prepareRequest(x.req, route, t.query, x.params, x.start + x.rt.plan.server.requestTimeoutMs);
         if (isRefusal(p)) return refuse(x, p);
         prepared = p;
       }
@@ -314,7 +314,10 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       x.phase = "respond";
       const r = result.response;
       ok = r.status < 500;
-      if (withRules) return await respondWithRules(x, r, hookReq);
+      if (withRules) {
+        const timedOut = deadline === budgetAt ? `route budget ${route.budgetMs} ms ran out reading the upstream's body` : `the upstream's body did not arrive within the route timeout (${route.timeoutMs} ms)`;
+        return await respondWithRules(x, r, hookReq, { req, deadline, timeoutCode: deadline === budgetAt ? "KEEL_BUDGET_EXHAUSTED" : "KEEL_UPSTREAM_TIMEOUT", timeoutDetail: timedOut });
+      }
       const out = new Headers();
       const h = r.headers;
       let typed = false;
@@ -345,9 +348,9 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   }
 
   /** The respond phase of a route with rules: envelope or JSON rules, the onResponse hook, header rules. */
-  async function respondWithRules(x: Exchange, r: UpstreamResponse, hookReq: HookRequest | null): Promise<Response> {
+  async function respondWithRules(x: Exchange, r: UpstreamResponse, hookReq: HookRequest | null, bound: ReadBound): Promise<Response> {
     const route = x.routeRt!.plan;
-    const parts = await normalizeResponse(r, route, { route: route.name, upstream: x.upstream!.plan.name, requestId: x.requestId });
+    const parts = await normalizeResponse(r, route, { route: route.name, upstream: x.upstream!.plan.name, requestId: x.requestId }, bound);
     if (isRefusal(parts)) return refuse(x, parts);
     if (parts.enveloped) metrics.problem(x.routeIndex, "KEEL_UPSTREAM_ERROR_RESPONSE");
     return deliver(x, parts, hookReq);
@@ -406,7 +409,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       const refused = normalizeTarget(route, t);
       if (refused !== null) return refuse(x, refused);
       if (route.validator !== null) {
-        const p = await prepareRequest(x.req, route, t.query, x.params, x.rt.plan.server.requestTimeoutMs);
+        const p = await prepareRequest(x.req, route, t.query, x.params, x.start + x.rt.plan.server.requestTimeoutMs);
         if (isRefusal(p)) return refuse(x, p);
       }
       x.phase = "upstream";

@@ -10,6 +10,7 @@ import type { ErrorCode } from "../errors.ts";
 import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
 import { PathRejection } from "../normalize/path/normalize-path.ts";
 import { QueryRejection, queryToObject } from "../normalize/query/normalize-query.ts";
+import { readStop } from "./read-stop.ts";
 
 export interface Refusal {
   readonly code: ErrorCode;
@@ -73,9 +74,9 @@ export function isJsonType(contentType: string | null): boolean {
 /**
  * Validates query and path params (always, when the route has such schemas), then — for routes
  * that read bodies — reads, parses, validates and rewrites the body. The upload must arrive
- * within `uploadMs` (408 otherwise).
+ * by `uploadDeadline` (408 otherwise).
  */
-export async function prepareRequest(req: Request, route: RoutePlan, query: string, params: Readonly<Record<string, string>>, uploadMs: number): Promise<PreparedBody | Refusal> {
+export async function prepareRequest(req: Request, route: RoutePlan, query: string, params: Readonly<Record<string, string>>, uploadDeadline: number): Promise<PreparedBody | Refusal> {
   const prepared: PreparedBody = { json: undefined, bytes: null, consumed: false };
   const json = route.normalize?.requestJson ?? null;
   const validator = route.validator;
@@ -90,10 +91,13 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
     } else {
       const cap = Math.min(route.maxRequestBodyBytes, json?.limits.maxBytes ?? VALIDATION_BODY_BYTES);
       prepared.consumed = true;
-      const read = await withTimeout(readBody(req.body, cap), uploadMs);
-      if (read === "timeout") return { code: "KEEL_REQUEST_TIMEOUT", detail: `request body not received within ${uploadMs} ms` };
+      // The upload must arrive by the request timeout; a client that leaves stops the read too.
+      const stop = readStop(req, uploadDeadline);
+      const read = await readBody(req.body, cap, stop.signal);
+      stop.done();
       if (!read.ok) {
         if (read.reason === "too-large") return { code: "KEEL_REQUEST_BODY_TOO_LARGE", detail: `request body over ${cap} bytes (the route buffers JSON bodies up to this size)` };
+        if (read.reason === "stopped" && stop.why() === "deadline") return { code: "KEEL_REQUEST_TIMEOUT", detail: `request body not received within server.requestTimeout (${read.received} bytes arrived)` };
         return { code: "KEEL_CLIENT_CLOSED", detail: "the client closed the connection while sending the body" };
       }
       if (read.bytes.length > 0) {
@@ -127,11 +131,4 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
   prepared.json = out.value;
   prepared.bytes = serializeJson(prepared.json);
   return prepared;
-}
-
-/** Only body-reading routes pay for this timer. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, ms, "timeout")));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -8,8 +8,10 @@ import { envelopeError, type EnvelopeContext } from "../normalize/error-envelope
 import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { decodeContent } from "./decode-body.ts";
+import type { ErrorCode } from "../errors.ts";
+import { readStop } from "./read-stop.ts";
 import type { Refusal } from "./normalize-request.ts";
-import { isJsonType } from "./normalize-request.ts";
+import { isJsonType, isRefusal } from "./normalize-request.ts";
 
 /** A response on its way to the client; `json` set when its body was parsed (serialised last). */
 export interface ResponseParts {
@@ -39,13 +41,37 @@ export function readsResponseBody(route: RoutePlan): boolean {
   return n !== null && (n.responseJson !== null || n.errorEnvelope);
 }
 
-export async function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: EnvelopeContext): Promise<ResponseParts | Refusal> {
+/** The request's end: reads of buffered bodies stop there (or when the client leaves). */
+export interface ReadBound {
+  readonly req: Request;
+  readonly deadline: number;
+  /** What running out of time is called here (the route timeout or its budget). */
+  readonly timeoutCode: ErrorCode;
+  readonly timeoutDetail: string;
+}
+
+/** readBody within the bound; a stop becomes the refusal that says why. */
+async function readWithin(body: UpstreamResponse["body"], cap: number, bound: ReadBound): Promise<Awaited<ReturnType<typeof readBody>> | Refusal> {
+  if (!(body instanceof ReadableStream)) return readBody(body, cap);
+  const stop = readStop(bound.req, bound.deadline);
+  try {
+    const read = await readBody(body, cap, stop.signal);
+    if (read.ok || read.reason !== "stopped") return read;
+    if (stop.why() === "client") return { code: "KEEL_CLIENT_CLOSED", detail: "the client left while Keel read the upstream's body" };
+    return { code: bound.timeoutCode, detail: bound.timeoutDetail };
+  } finally {
+    stop.done();
+  }
+}
+
+export async function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: EnvelopeContext, bound: ReadBound): Promise<ResponseParts | Refusal> {
   const parts: ResponseParts = { status: r.status, headers: r.headers, body: r.body, json: undefined, hasJson: false, enveloped: false };
   const n = route.normalize;
   if (n === null) return parts;
 
   if (r.status >= 400 && n.errorEnvelope) {
-    const read = await readBody(r.body, n.errorBodyBytes);
+    const read = await readWithin(r.body, n.errorBodyBytes, bound);
+    if (isRefusal(read)) return read;
     const bytes = read.ok ? read.bytes : new Uint8Array(0);
     const truncated = !read.ok;
     const env = envelopeError(r.status, r.headers, bytes, truncated, ctx);
@@ -59,7 +85,8 @@ export async function normalizeResponse(r: UpstreamResponse, route: RoutePlan, c
   const json = n.responseJson;
   if (json === null || r.body === null || r.status < 200 || r.status >= 300 || !isJsonType(headerOf(r.headers, "content-type"))) return parts;
   const cap = json.limits.maxBytes;
-  const read = await readBody(r.body, cap);
+  const read = await readWithin(r.body, cap, bound);
+  if (isRefusal(read)) return read;
   if (!read.ok) {
     if (read.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body over ${cap} bytes (the route buffers JSON bodies up to this size)` };
     return { code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the response body" };

@@ -5,8 +5,12 @@ import type { ReadBodyResult } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
 
-/** Reads a body (bytes, a stream or null) into one Uint8Array, stopping (and cancelling the stream) as soon as it passes maxBytes. Never throws: a stream error → { ok: false, reason: "stream-error" }. */
-export async function readBody(body: Uint8Array | ReadableStream<Uint8Array> | null, maxBytes: number): Promise<ReadBodyResult> {
+/**
+ * Reads a body (bytes, a stream or null) into one Uint8Array, stopping (and cancelling the stream)
+ * as soon as it passes maxBytes, or when `stop` fires (→ reason "stopped"). Never throws: a stream
+ * error → { ok: false, reason: "stream-error" }.
+ */
+export async function readBody(body: Uint8Array | ReadableStream<Uint8Array> | null, maxBytes: number, stop?: AbortSignal): Promise<ReadBodyResult> {
   if (body === null) return { ok: true, bytes: EMPTY.slice() };
   if (body instanceof Uint8Array) return body.length > maxBytes ? { ok: false, reason: "too-large", received: body.length } : { ok: true, bytes: body };
   let reader;
@@ -17,9 +21,19 @@ export async function readBody(body: Uint8Array | ReadableStream<Uint8Array> | n
   }
   const chunks: Uint8Array[] = [];
   let received = 0;
+  let stopped = false;
+  const onStop = () => {
+    stopped = true;
+    void cancelQuietly(reader, "stopped by the caller");
+  };
+  if (stop !== undefined) {
+    if (stop.aborted) onStop();
+    else stop.addEventListener("abort", onStop, { once: true });
+  }
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (stopped) return { ok: false, reason: "stopped", received };
       if (done) break;
       if (!(value instanceof Uint8Array)) {
         await cancelQuietly(reader, "not a byte stream");
@@ -33,7 +47,10 @@ export async function readBody(body: Uint8Array | ReadableStream<Uint8Array> | n
       if (value.length > 0) chunks.push(value);
     }
   } catch (error) {
+    if (stopped) return { ok: false, reason: "stopped", received };
     return { ok: false, reason: "stream-error", error };
+  } finally {
+    stop?.removeEventListener("abort", onStop);
   }
   return { ok: true, bytes: concat(chunks, received) };
 }

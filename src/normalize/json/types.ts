@@ -49,4 +49,6 @@ export type JsonParseResult =
 export type ReadBodyResult =
   | { ok: true; bytes: Uint8Array }
   | { ok: false; reason: "too-large"; received: number }
-  | { ok: false; reason: "stream-error"; error: unknown };
+  | { ok: false; reason: "stream-error"; error: unknown }
+  /** The caller's stop signal fired (deadline, client gone); the stream was cancelled. */
+  | { ok: false; reason: "stopped"; received: number };

@@ -103,10 +103,9 @@ describe("a client that leaves", () => {
     await servesNext();
   });
 
-  // Known gap (docs/reliability.md#faults): while a JSON-rule route buffers the response body, the
-  // exchange is no longer watched, so a client that leaves is not noticed: Keel reads on (here up
-  // to maxBytes) and the request stays in flight. Run with `bun test --todo` to see it fail.
-  test.todo("mid-download on a route with response JSON rules: the backend's stream is cancelled", async () => {
+  // While a JSON-rule route buffers the response body, the client leaving stops the read
+  // (src/pipeline/read-stop.ts) and the backend's stream is cancelled.
+  test("mid-download on a route with response JSON rules: the backend's stream is cancelled", async () => {
     const ac = new AbortController();
     const pending = fetch(gw.url + "/res-json-download/x", { signal: ac.signal }).catch((e: unknown) => e);
     await waitFor(() => slowState.sent > 100_000, 4000, "the body on its way");

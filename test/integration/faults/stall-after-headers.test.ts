@@ -93,10 +93,9 @@ describe("a backend that stalls after its response head", () => {
     await servesNext();
   });
 
-  // Known gap (docs/reliability.md#faults): the exchange leaves the timeout watch at the response
-  // head, but a JSON-rule route only answers once the whole body is read, so neither the route
-  // timeout nor the client leaving ends the read. Run with `bun test --todo` to see it fail.
-  test.todo("JSON-rule route: head then stall → 504 KEEL_UPSTREAM_TIMEOUT problem, the backend's connection closed", async () => {
+  // The exchange leaves the timeout watch at the response head; a JSON-rule route reads the body
+  // under its own stop (src/pipeline/read-stop.ts): the route's deadline or the client leaving.
+  test("JSON-rule route: head then stall → 504 KEEL_UPSTREAM_TIMEOUT problem, the backend's connection closed", async () => {
     const closedBefore = raw.closedCount;
     const res = await Promise.race([fetch(gw.url + "/json/stall"), Bun.sleep(2000).then(() => null)]);
     expect(res).not.toBeNull();
