@@ -93,7 +93,9 @@ async function outage(begin: () => Promise<void> | void, end: () => Promise<void
   return l.tally;
 }
 
-async function expectRecovered(t: Tally): Promise<void> {
+async function expectRecovered(what: string, t: Tally): Promise<void> {
+  const show = (m: Map<string, number>) => [...m].map(([k, n]) => `${n}× ${k}`).join(", ");
+  console.log(`Redis ${what}: open ${show(t.open)}; closed ${show(t.closed)}`);
   // open: every request served; closed: served, or refused with the documented problem.
   expect([...t.open.keys()]).toEqual(["200"]);
   expect([...t.closed.keys()].filter((k) => k !== "200" && k !== STORE_DOWN)).toEqual([]);
@@ -108,7 +110,7 @@ describe("Redis under load", () => {
       () => redis.stop(),
       () => redis.restart(),
     );
-    await expectRecovered(t);
+    await expectRecovered("killed and restarted", t);
   }, 20_000);
 
   test("hung (SIGSTOP) and resumed: the same", async () => {
@@ -116,6 +118,6 @@ describe("Redis under load", () => {
       () => redis.pause(),
       () => redis.resume(),
     );
-    await expectRecovered(t);
+    await expectRecovered("hung and resumed", t);
   }, 20_000);
 });

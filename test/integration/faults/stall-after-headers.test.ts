@@ -5,9 +5,9 @@
 //   response in progress). When the client leaves, the backend sees its connection close and nothing
 //   stays in flight.
 // - A head that never completes is still under the route timeout: 504 KEEL_UPSTREAM_TIMEOUT.
-// - JSON-rule route (the body is buffered before anything is sent): the route timeout should still
-//   answer 504, and a client leaving should cancel the backend. Today neither happens: the request
-//   waits for ever and stays in flight (docs/reliability.md#faults); the case is a todo until fixed.
+// - JSON-rule route (the body is buffered before anything is sent): the body read stops at the
+//   route's deadline, so the client gets a 504 KEEL_UPSTREAM_TIMEOUT problem and the backend's
+//   connection is closed.
 // A backend slower than the timeout before its head is ../resilience/misbehaving-backends.test.ts.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
