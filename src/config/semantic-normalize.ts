@@ -18,6 +18,13 @@ export function paramNamesOf(path: string): string[] {
   return path.split("/").filter((s) => s.startsWith(":")).map((s) => s.slice(1));
 }
 
+/** Header rules keeping only entries of the right type: the schema reports the others (checkHeaderRules would throw on them). */
+function wellFormedHeaderRules(rules: Obj): Obj {
+  const names = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : undefined);
+  const texts = (v: unknown) => (isObj(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === "string")) : undefined);
+  return { ...rules, remove: names(rules.remove), rename: texts(rules.rename), set: texts(rules.set), add: texts(rules.add) };
+}
+
 export function checkNormalization(config: Obj, routes: unknown[], source: string): Issue[] {
   const issues: Issue[] = [];
   const upstreams = isObj(config.upstreams) ? config.upstreams : {};
@@ -35,13 +42,13 @@ export function checkNormalization(config: Obj, routes: unknown[], source: strin
     const hasUpstream = route.upstream !== undefined;
     const hasAggregate = route.aggregate !== undefined;
     if (hasUpstream && hasAggregate) push([...base, "aggregate"], "give either upstream or aggregate, not both", true);
-    if (!hasUpstream && !hasAggregate) push([...base], "needs an upstream (or an aggregate section)");
+    if (!hasUpstream && !hasAggregate) push([...base], 'missing required key "upstream" (or an aggregate section)');
 
     const normalize = isObj(route.normalize) ? route.normalize : null;
     for (const direction of ["request", "response"] as const) {
       const side = normalize !== null && isObj(normalize[direction]) ? (normalize[direction] as Obj) : null;
       if (side === null) continue;
-      if (isObj(side.headers)) sub([...base, "normalize", direction, "headers"], checkHeaderRules(side.headers as never, direction, params));
+      if (isObj(side.headers)) sub([...base, "normalize", direction, "headers"], checkHeaderRules(wellFormedHeaderRules(side.headers) as never, direction, params));
       if (isObj(side.json)) sub([...base, "normalize", direction, "json"], checkJsonRules(side.json as never));
     }
 
@@ -63,8 +70,10 @@ export function checkNormalization(config: Obj, routes: unknown[], source: strin
 
     if (isObj(route.aggregate)) {
       const agg = route.aggregate;
-      sub([...base, "aggregate"], checkAggregate(agg as never, params));
       const calls = isObj(agg.calls) ? agg.calls : {};
+      // Only calls of the right shape: the schema reports the others (checkAggregate would throw on them).
+      const wellFormed = Object.fromEntries(Object.entries(calls).filter(([, c]) => isObj(c) && typeof c.path === "string"));
+      sub([...base, "aggregate"], checkAggregate({ ...agg, calls: wellFormed } as never, params));
       for (const [name, call] of Object.entries(calls)) {
         if (!isObj(call) || typeof call.upstream !== "string" || Object.hasOwn(upstreams, call.upstream)) continue;
         const names = Object.keys(upstreams);
