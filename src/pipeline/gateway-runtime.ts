@@ -149,9 +149,12 @@ export function buildRuntime(plan: Plan, carried: CarriedState | null = null, lo
   if ("error" in trusted) throw new Error(`server.trustedProxies: ${trusted.error}`);
   const limiters = new LimiterSet(plan.redis, carried?.redis ? carried.from.limiters : null, localRateScale);
   for (const name of carried?.policies ?? []) limiters.adopt(carried!.from.limiters, name);
+  // Not `carried` itself inside the closures below: close() shares their scope, and a runtime
+  // holding `carried.from` would keep every runtime before it alive.
+  const keptRoutes = carried?.routes;
   const routes = plan.routes.map((r, i): RouteRuntime => {
     const up = upstreamOfRoute[i]!.plan;
-    const kept = carried?.routes.get(r.name) ?? {};
+    const kept = keptRoutes?.get(r.name) ?? {};
     const latency = kept.latency !== undefined ? kept.latency : r.hedge !== null || r.retry !== null ? new WindowedLatency(r.hedge ?? MEDIAN_WINDOW) : null;
     const rl = kept.rateLimits !== undefined ? kept.rateLimits : r.rateLimits.length === 0 ? null : new RouteRateLimits(r.rateLimits.map((p) => limiters.limiterFor(p)));
     return {
