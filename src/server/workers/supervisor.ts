@@ -93,6 +93,14 @@ class Supervisor {
       console.error(startFailureMessage(err));
       return 1;
     }
+    // Workers bind with SO_REUSEPORT, which would quietly share the port with another Keel
+    // started the same way: a plain bind first fails as a single process would.
+    const taken = portTaken(plan.listen.host, plan.listen.port);
+    if (taken !== null) {
+      console.error(startFailureMessage(taken).replace("cannot start:", `cannot start: ${plan.listen.host}:${plan.listen.port}:`));
+      await this.admin?.stop();
+      return 1;
+    }
     // Worker 0 first: with port 0 it picks the port the others then share.
     const first = await this.startAll([this.slots[0]!]);
     const rest = first === null ? await this.startAll(this.slots.slice(1)) : first;
@@ -301,5 +309,16 @@ class Supervisor {
     const late = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(r, graceMs, true).unref?.())]);
     if (late) for (const s of this.slots) s.signal("SIGKILL");
     await all;
+  }
+}
+
+/** The error of a plain (not SO_REUSEPORT) bind of the port, or null when it is free (0 always is). */
+function portTaken(host: string, port: number): unknown {
+  if (port === 0) return null;
+  try {
+    Bun.listen({ hostname: host, port, socket: { data() {} } }).stop(true);
+    return null;
+  } catch (err) {
+    return err;
   }
 }
