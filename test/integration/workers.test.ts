@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { readFileSync, writeFileSync } from "node:fs";
 import { KeepAliveLoad } from "../../bench/ops/keepalive-load.ts";
 import { startBackend } from "../support/backend.ts";
-import { spawnKeel, type KeelChild } from "../support/child.ts";
+import { runCli, spawnKeel, tempConfig, type KeelChild } from "../support/child.ts";
 import { oneRoute, waitFor, withDefaults } from "../support/gateway.ts";
 import { parseExposition, samplesOf } from "../observe/parse-exposition.ts";
 
@@ -74,6 +74,15 @@ describe("keel run --workers 2", () => {
     }
     const ready = await workers(keel);
     expect(ready.workers.map((w) => w.state)).toEqual(["up", "up"]);
+  });
+
+  test("a second Keel in workers mode on the same port fails to start instead of sharing it", async () => {
+    const cfg = tempConfig(`listen: { port: ${keel.port}, host: 127.0.0.1 }\nadmin: false\n` + oneRoute(["127.0.0.1:9"]));
+    cleanups.push(cfg.remove);
+    const r = await runCli(["run", "--workers", "2", cfg.file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`keel: cannot start: 127.0.0.1:${keel.port}:`);
+    expect(r.stderr).toContain("EADDRINUSE");
   });
 
   test("SIGHUP: the supervisor validates once and every worker reloads; an invalid file changes nothing", async () => {
