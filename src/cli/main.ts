@@ -1,6 +1,8 @@
 // `keel run FILE` and `keel check FILE`. Exit codes: 0 ok, 1 invalid config (or a listener that
-// cannot start), 2 usage error. `keel run` starts one process per core by default (a supervisor
-// and its workers, src/server/workers); `--workers 1` runs the gateway in this process.
+// cannot start), 2 usage error. `keel run` starts one worker per core it may run on by default
+// (availableParallelism() follows the CPU affinity, so `taskset -c 0 keel run` is one process);
+// with more than one, this process supervises them (src/server/workers). `--workers 1` runs the
+// gateway in this process.
 
 import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
@@ -19,7 +21,8 @@ import { FetchClient } from "../upstream/fetch-client.ts";
 const USAGE = `usage: keel run [--workers N] [--watch] [--tail-window DURATION] [--debug-worker-header] FILE
                           start the gateway on a config file
        keel check FILE   validate a config file and print a summary of its routes
-run:   --workers N        processes sharing the proxy port (default: one per core, here ${availableParallelism()});
+run:   --workers N        processes sharing the proxy port (default: one per core this process may
+                          run on, here ${availableParallelism()});
                           1 = a single process, no supervisor
        --watch            reload when the config file changes (also: SIGHUP, POST /config/reload)
        --tail-window D    the tail gate's windows before / after a reload (default 10s)
