@@ -85,6 +85,13 @@ export async function problemCount(stage: HostileStage, route: string, code: str
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
 
+/** keel_requests_in_flight as /metrics shows it now. */
+export async function inFlight(stage: HostileStage): Promise<number> {
+  const text = await (await fetch(`${stage.gw.adminUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("keel_requests_in_flight "));
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
 /** Send the row's bytes; check who answered, that the evil backend got nothing, and the metric. */
 export async function runRow(stage: HostileStage, row: Row): Promise<ParsedResponse | null> {
   const { good, evil, gw } = stage;
@@ -132,6 +139,7 @@ export async function expectServing(stage: HostileStage): Promise<void> {
   const res = await fetch(`${stage.gw.url}/public/still-serving`);
   expect(res.status).toBe(200);
   await res.arrayBuffer();
-  expect(stage.good.requests.length).toBe(before + 1);
+  // (Counted by target: a request the previous case let through may land late.)
+  expect(stage.good.requests.slice(before).map((r) => r.target)).toContain("/public/still-serving");
   expect(stage.evil.requests.length).toBe(0);
 }
