@@ -19,7 +19,8 @@ import { LocalRateLimiter } from "../../src/limits/rate/local-limiter.ts";
 import { SharedRateLimiter } from "../../src/limits/shared/shared-limiter.ts";
 import type { LeaseJob, LeaseStore } from "../../src/limits/shared/lease-store.ts";
 import { newVerdict, type RatePolicyPlan } from "../../src/limits/types.ts";
-import { GatewayMetrics } from "../../src/observe/gateway-metrics.ts";
+import { ERROR_CODES, GatewayMetrics } from "../../src/observe/gateway-metrics.ts";
+import { StatsSampler } from "../../src/observe/series/stats-sampler.ts";
 import { LatencyHistogram } from "../../src/observe/latency-histogram.ts";
 import { startUpstreamHealth } from "../../src/resilience/health/upstream-health.ts";
 import { WindowedLatency } from "../../src/resilience/hedge/windowed-latency.ts";
@@ -175,13 +176,41 @@ const KINDS: Record<string, { entries: number; fill: (n: number) => unknown | Pr
     entries: 300,
     fill: (n) => new GatewayMetrics(Array.from({ length: n }, (_, i) => `route-${i}`), ["u"]),
   },
-  // One dashboard sample of one route: the numbers a sampler ring keeps per route per point
-  // (rate, three percentiles, five status classes, rate-limited / queued / rejected counts).
-  "route-sample": {
-    entries: 150 * 1000,
-    fill: (n) => Array.from({ length: n }, (_, i) => ({ t: i, rps: i * 1.5, p50: i * 0.1, p99: i * 0.2, p999: i * 0.3, c1: i, c2: i, c3: i, c4: i, c5: i, limited: i, queued: i, rejected: i })),
+  // The admin dashboard's sampler (src/observe/series/stats-sampler.ts) per route: its columns
+  // over a full ring of 150 samples, every route with traffic (the metrics exist before the
+  // baseline: they are "route metrics" above).
+  "dashboard-route": {
+    entries: 200,
+    fill: (n) => fullSamplers(1, n),
+  },
+  // A whole sampler of one route, every problem code seen (its code columns allocated): the
+  // fixed part plus one route.
+  "dashboard-sampler": {
+    entries: 20,
+    fill: (n) => fullSamplers(n, 1),
   },
 };
+
+/** `samplers` samplers of `routes` routes each, their rings full; `base` taken once the metrics exist. */
+function fullSamplers(samplers: number, routes: number): unknown {
+  const names = Array.from({ length: routes }, (_, i) => `route-${i}`);
+  const metrics = Array.from({ length: samplers }, () => new GatewayMetrics(names, ["u"]));
+  const base = footprint();
+  const held = metrics.map((m) => new StatsSampler({ metrics: () => m, capacity: 150 }));
+  for (let s = 0; s < 151; s++) {
+    for (let k = 0; k < samplers; k++) {
+      const m = metrics[k]!;
+      for (let r = 0; r < routes; r++) {
+        m.requestStarted();
+        m.requestFinished(r, 200 + 100 * (s % 4), 1000 + s);
+      }
+      for (const code of ERROR_CODES) m.problem(0, code);
+      held[k]!.sample();
+    }
+  }
+  for (const sampler of held) sampler.stop();
+  return { metrics, held, base };
+}
 
 /** Answers once every connection it was asked to hold has a request, so the client opens them all. */
 const BACKEND = `

@@ -14,27 +14,27 @@ import type { Plan } from "./plan.ts";
 // distinct keys went through (the index Maps' deleted entries included). Rerun after changing a
 // table's layout.
 /** A key held by a local rate limit (slot arrays, index Map entry, the key string). */
-export const RATE_KEY_BYTES = 384;
+export const RATE_KEY_BYTES = 366;
 /** A key of a shared (Redis) policy: its lease entry plus its local fallback limiter's key. */
-export const SHARED_KEY_BYTES = 1422;
+export const SHARED_KEY_BYTES = 1460;
 /** A request queued for a concurrency slot (its ConcurrencyWait and promise). */
-export const QUEUED_REQUEST_BYTES = 335;
+export const QUEUED_REQUEST_BYTES = 343;
 /** A request waiting for an upstream connection (breaker.maxPending): its Exchange. */
-export const PENDING_EXCHANGE_BYTES = 572;
+export const PENDING_EXCHANGE_BYTES = 571;
 /** An upstream keep-alive connection (Connection object and Bun's native socket). */
-export const CONNECTION_BYTES = 9834;
+export const CONNECTION_BYTES = 7537;
 /** One LatencyHistogram (HDR, 1 µs .. 60 s, 2 digits): per-endpoint latency. */
-export const HISTOGRAM_BYTES = 21775;
+export const HISTOGRAM_BYTES = 23331;
 /** A route's recent-latency window (two histograms; routes that hedge or retry). */
-export const LATENCY_WINDOW_BYTES = 43740;
+export const LATENCY_WINDOW_BYTES = 43728;
 /** An endpoint's health state (active-check streaks, outlier ejection arrays). */
-export const ENDPOINT_HEALTH_BYTES = 381;
+export const ENDPOINT_HEALTH_BYTES = 405;
 /** A route's metrics series (its duration histogram, status-class and problem-code counters). */
-export const ROUTE_METRICS_BYTES = 27293;
-/** One dashboard sample of one route (a dozen numbers per route per point). */
-export const ROUTE_SAMPLE_BYTES = 214;
-/** Points the dashboard's sampler keeps (5 minutes at one per 2 s). */
-export const DASHBOARD_POINTS = 150;
+export const ROUTE_METRICS_BYTES = 32768;
+/** The admin dashboard's sampler (src/observe/series/stats-sampler.ts), ring full, all problem codes seen. */
+export const DASHBOARD_SAMPLER_BYTES = 510566;
+/** Its columns for one more route (150 samples). */
+export const DASHBOARD_ROUTE_BYTES = 43909;
 
 export interface MemoryTable {
   readonly name: string;
@@ -78,8 +78,12 @@ export function estimateMemory(plan: Plan): MemoryEstimate {
   add("route latency windows (hedge, retry)", plan.routes.filter((r) => r.hedge !== null || r.retry !== null).length, LATENCY_WINDOW_BYTES);
   // One series per route plus the "(none)" series for requests no route matched.
   add("route metrics", plan.routes.length + 1, ROUTE_METRICS_BYTES);
-  // The dashboard's sampler lives on the admin listener.
-  if (plan.admin !== null) add(`dashboard samples (${DASHBOARD_POINTS} per route)`, DASHBOARD_POINTS * plan.routes.length, ROUTE_SAMPLE_BYTES);
+  // The dashboard's sampler runs only with an admin listener (it serves /dashboard); it keeps
+  // the same route series as the metrics.
+  if (plan.admin !== null) {
+    add("dashboard sampler", 1, DASHBOARD_SAMPLER_BYTES);
+    add("dashboard route series", plan.routes.length + 1, DASHBOARD_ROUTE_BYTES);
+  }
 
   tables.sort((a, b) => b.bytes - a.bytes);
   return { tables, totalBytes: tables.reduce((sum, t) => sum + t.bytes, 0) };
