@@ -58,10 +58,10 @@ export function summarizeMemory(plan: Plan): string {
   const width = Math.max(5, ...estimate.tables.map((t) => t.name.length));
   const out = [`memory at capacity (worst case, see docs/limits.md)`];
   for (const t of estimate.tables) {
-    out.push(`  ${t.name.padEnd(width)}  ${String(t.capacity).padStart(9)} × ${String(t.bytesPerEntry).padStart(5)} b  ${formatBytes(t.bytes).padStart(8)}`);
+    out.push(`  ${t.name.padEnd(width)}  ${String(t.capacity).padStart(9)} × ${String(t.bytesPerEntry).padStart(6)} b  ${formatBytes(t.bytes).padStart(8)}`);
   }
   const budget = plan.memoryBudgetBytes === null ? "no memoryBudget" : `memoryBudget ${formatSize(plan.memoryBudgetBytes)}`;
-  out.push(`  ${"total".padEnd(width)}  ${" ".repeat(19)}  ${formatBytes(estimate.totalBytes).padStart(8)}  (${budget})`);
+  out.push(`  ${"total".padEnd(width)}  ${" ".repeat(20)}  ${formatBytes(estimate.totalBytes).padStart(8)}  (${budget})`);
   return out.join("\n");
 }
 
