@@ -124,8 +124,14 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
       return { code: "KEEL_VALIDATION_FAILED", detail: `${first.in} ${first.pointer || "/"}: ${first.message}${more}`, fields: { errors } };
     }
   }
-  // Without JSON rules the client's bytes go on as sent (validated, not rewritten).
-  if (!hasBody || json === null) return prepared;
+  if (!hasBody) return prepared;
+  if (json === null) {
+    // What was validated is what goes on: the parsed body, written anew. Forwarding the client's
+    // bytes would let a duplicate key ({"qty":"x","qty":1}) carry an unchecked value to a backend
+    // that keeps the first of two keys (JSON.parse keeps the last).
+    prepared.bytes = serializeJson(prepared.json);
+    return prepared;
+  }
   const out = json.transform(prepared.json);
   if (!out.ok) return { code: "KEEL_JSON_RULE_FAILED", detail: `request body ${out.error.pointer || "/"}: ${out.error.message}`, fields: { pointer: out.error.pointer } };
   prepared.json = out.value;
