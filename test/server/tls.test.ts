@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile, loadConfigText } from "../../src/config/load.ts";
+import { summarizePlan } from "../../src/config/summary.ts";
 import { startGateway, type Gateway } from "../../src/server/gateway-server.ts";
 import { listenerProto, tlsOptions } from "../../src/server/tls/tls-options.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
@@ -95,6 +96,7 @@ describe("a good listen.tls", () => {
     expect(tls.http2).toBe(true);
     expect(tlsOptions(r.plan.listen)).toEqual({ tls: { cert: tls.cert, key: tls.key }, http2: true });
     expect(listenerProto(r.plan.listen)).toBe("https");
+    expect(summarizePlan(r.plan)).toContain(`listen   0.0.0.0:0 https (CN=localhost, expires ${tls.validTo.slice(0, 10)}, http2)`);
   });
 
   test("without tls: no Bun.serve TLS options, plain http", () => {
