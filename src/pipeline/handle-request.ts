@@ -316,7 +316,9 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       ok = r.status < 500;
       if (withRules) {
         const timedOut = deadline === budgetAt ? `route budget ${route.budgetMs} ms ran out reading the upstream's body` : `the upstream's body did not arrive within the route timeout (${route.timeoutMs} ms)`;
-        return await respondWithRules(x, r, hookReq, { req, deadline, timeoutCode: deadline === budgetAt ? "KEEL_BUDGET_EXHAUSTED" : "KEEL_UPSTREAM_TIMEOUT", timeoutDetail: timedOut });
+        const answer = respondWithRules(x, r, hookReq, { req, deadline, timeoutCode: deadline === budgetAt ? "KEEL_BUDGET_EXHAUSTED" : "KEEL_UPSTREAM_TIMEOUT", timeoutDetail: timedOut });
+        // Awaited only when it is a promise (a streamed body, a hook): small JSON stays synchronous.
+        return answer instanceof Promise ? await answer : answer;
       }
       const out = new Headers();
       const h = r.headers;
@@ -348,12 +350,19 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   }
 
   /** The respond phase of a route with rules: envelope or JSON rules, the onResponse hook, header rules. */
-  async function respondWithRules(x: Exchange, r: UpstreamResponse, hookReq: HookRequest | null, bound: ReadBound): Promise<Response> {
+  function respondWithRules(x: Exchange, r: UpstreamResponse, hookReq: HookRequest | null, bound: ReadBound): Response | Promise<Response> {
     const route = x.routeRt!.plan;
-    const parts = await normalizeResponse(r, route, { route: route.name, upstream: x.upstream!.plan.name, requestId: x.requestId }, bound);
+    const parts = normalizeResponse(r, route, { route: route.name, upstream: x.upstream!.plan.name, requestId: x.requestId }, bound);
+    if (parts instanceof Promise) return parts.then((p) => afterRules(x, p, hookReq));
+    return afterRules(x, parts, hookReq);
+  }
+
+  function afterRules(x: Exchange, parts: ResponseParts | Refusal, hookReq: HookRequest | null): Response | Promise<Response> {
     if (isRefusal(parts)) return refuse(x, parts);
     if (parts.enveloped) metrics.problem(x.routeIndex, "KEEL_UPSTREAM_ERROR_RESPONSE");
-    return deliver(x, parts, hookReq);
+    const hooks = x.routeRt!.plan.hooks;
+    if (hooks !== null && hooks.module.onResponse !== undefined) return deliver(x, parts, hookReq);
+    return build(x, parts);
   }
 
   /** The onResponse hook, the header rules, then the Response. */
@@ -380,6 +389,12 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         parts.hasJson = true;
       }
     }
+    return build(x, parts);
+  }
+
+  /** The header rules, then the Response. */
+  function build(x: Exchange, parts: ResponseParts): Response {
+    const route = x.routeRt!.plan;
     const payload = finalBody(parts);
     const n = route.normalize;
     if (n !== null && n.responseHeaders !== null) n.responseHeaders.apply(parts.headers, x);

@@ -3,7 +3,7 @@
 // parsed and rewritten; then the onResponse hook and the header rules run in the handler. Bodies
 // of routes without such rules are never read here: they stream.
 
-import type { RoutePlan } from "../config/plan.ts";
+import type { JsonBodyPlan, RoutePlan } from "../config/plan.ts";
 import { envelopeError, type EnvelopeContext } from "../normalize/error-envelope/envelope-error.ts";
 import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
@@ -50,9 +50,10 @@ export interface ReadBound {
   readonly timeoutDetail: string;
 }
 
-/** readBody within the bound; a stop becomes the refusal that says why. */
-async function readWithin(body: UpstreamResponse["body"], cap: number, bound: ReadBound): Promise<Awaited<ReturnType<typeof readBody>> | Refusal> {
-  if (!(body instanceof ReadableStream)) return readBody(body, cap);
+type ReadResult = Awaited<ReturnType<typeof readBody>>;
+
+/** readBody of a streamed body within the bound; a stop becomes the refusal that says why. */
+async function readWithin(body: ReadableStream<Uint8Array>, cap: number, bound: ReadBound): Promise<ReadResult | Refusal> {
   const stop = readStop(bound.req, bound.deadline);
   try {
     const read = await readBody(body, cap, stop.signal);
@@ -64,34 +65,47 @@ async function readWithin(body: UpstreamResponse["body"], cap: number, bound: Re
   }
 }
 
-export async function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: EnvelopeContext, bound: ReadBound): Promise<ResponseParts | Refusal> {
+const EMPTY = new Uint8Array(0);
+
+/** A body that arrived whole with the head: no stream, no await. */
+function readBytes(body: Uint8Array | null, cap: number): ReadResult {
+  if (body === null) return { ok: true, bytes: EMPTY };
+  return body.length > cap ? { ok: false, reason: "too-large", received: body.length } : { ok: true, bytes: body };
+}
+
+/**
+ * The response after the route's envelope or JSON rules. Synchronous when the body came whole
+ * with the head (the common case for small JSON), a promise when it streams.
+ */
+export function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: EnvelopeContext, bound: ReadBound): ResponseParts | Refusal | Promise<ResponseParts | Refusal> {
   const parts: ResponseParts = { status: r.status, headers: r.headers, body: r.body, json: undefined, hasJson: false, enveloped: false };
   const n = route.normalize;
   if (n === null) return parts;
-
-  if (r.status >= 400 && n.errorEnvelope) {
-    const read = await readWithin(r.body, n.errorBodyBytes, bound);
-    if (isRefusal(read)) return read;
-    const bytes = read.ok ? read.bytes : new Uint8Array(0);
-    const truncated = !read.ok;
-    const env = envelopeError(r.status, r.headers, bytes, truncated, ctx);
-    parts.status = env.status;
-    parts.headers = env.headers;
-    parts.body = env.body;
-    parts.enveloped = true;
-    return parts;
-  }
-
+  const envelope = r.status >= 400 && n.errorEnvelope;
   const json = n.responseJson;
-  if (json === null || r.body === null || r.status < 200 || r.status >= 300 || !isJsonType(headerOf(r.headers, "content-type"))) return parts;
+  if (!envelope && (json === null || r.body === null || r.status < 200 || r.status >= 300 || !isJsonType(headerOf(r.headers, "content-type")))) return parts;
+  const cap = envelope ? n.errorBodyBytes : json!.limits.maxBytes;
+  const after = (read: ReadResult | Refusal) => (isRefusal(read) ? read : envelope ? withEnvelope(parts, r, read, ctx) : withJson(parts, read, json!));
+  if (r.body instanceof ReadableStream) return readWithin(r.body, cap, bound).then(after);
+  return after(readBytes(r.body, cap));
+}
+
+function withEnvelope(parts: ResponseParts, r: UpstreamResponse, read: ReadResult, ctx: EnvelopeContext): ResponseParts {
+  const env = envelopeError(r.status, r.headers, read.ok ? read.bytes : EMPTY, !read.ok, ctx);
+  parts.status = env.status;
+  parts.headers = env.headers;
+  parts.body = env.body;
+  parts.enveloped = true;
+  return parts;
+}
+
+function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan): ResponseParts | Refusal {
   const cap = json.limits.maxBytes;
-  const read = await readWithin(r.body, cap, bound);
-  if (isRefusal(read)) return read;
   if (!read.ok) {
     if (read.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body over ${cap} bytes (the route buffers JSON bodies up to this size)` };
     return { code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the response body" };
   }
-  const encoding = headerOf(r.headers, "content-encoding");
+  const encoding = headerOf(parts.headers, "content-encoding");
   const decoded = decodeContent(read.bytes, encoding, cap);
   if (!decoded.ok) return { code: decoded.message.startsWith("body decodes") ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
   const parsed = parseJsonBody(decoded.bytes, json.limits);
