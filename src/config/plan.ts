@@ -9,6 +9,7 @@ import type { JsonLimits, JsonTransform } from "../normalize/json/compile-json-r
 import type { PathNormalizer } from "../normalize/path/normalize-path.ts";
 import type { QueryNormalizer } from "../normalize/query/normalize-query.ts";
 import type { RouteValidator } from "../validate/route-validator.ts";
+import type { TlsFiles } from "../server/tls/tls-files.ts";
 import type { BreakerPlan, HealthCheckPlan, HedgePlan, OutlierPlan, RetryBudgetPlan, RetryPlan } from "../resilience/types.ts";
 
 export type BalanceKind = "p2c" | "round-robin" | "weighted" | "hash";
@@ -21,16 +22,7 @@ export interface ListenPlan {
 }
 
 /** listen.tls: the PEM text read at load (src/server/tls/tls-files.ts), so a reload rereads the files. */
-export interface TlsPlan {
-  /** Absolute paths the PEM text came from. */
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** PEM text of the certificate (chain) and of the private key. */
-  readonly cert: string;
-  readonly key: string;
-  /** The certificate's subject ("CN=api.example.com") and expiry (ISO 8601), for `keel check`. */
-  readonly subject: string;
-  readonly validTo: string;
+export interface TlsPlan extends TlsFiles {
   /** Also offer HTTP/2 (ALPN h2; Bun.serve's experimental `http2`). */
   readonly http2: boolean;
 }

@@ -12,9 +12,11 @@ export interface QueryParam {
 
 const QUESTION = 63;
 
-/** Parameters of a query ("?a=1&b" or "a=1&b"); empty pieces ("a=1&&b") are skipped. */
-export function parseQueryParams(query: string): QueryParam[] {
-  const params: QueryParam[] = [];
+/**
+ * Calls `each` with the bounds of every non-empty piece of a query ("?a=1&b" or "a=1&b"):
+ * [start, eq) is the name, [eq + 1, end) the value (eq === end when there is no "=").
+ */
+export function forEachPiece(query: string, each: (start: number, eq: number, end: number) => void): void {
   const n = query.length;
   let start = query.charCodeAt(0) === QUESTION ? 1 : 0;
   while (start < n) {
@@ -23,10 +25,16 @@ export function parseQueryParams(query: string): QueryParam[] {
     if (end > start) {
       let eq = query.indexOf("=", start);
       if (eq === -1 || eq > end) eq = end;
-      params.push({ text: query.slice(start, end), name: formDecode(query, start, eq) });
+      each(start, eq, end);
     }
     start = end + 1;
   }
+}
+
+/** Parameters of a query; empty pieces ("a=1&&b") are skipped. */
+export function parseQueryParams(query: string): QueryParam[] {
+  const params: QueryParam[] = [];
+  forEachPiece(query, (start, eq, end) => params.push({ text: query.slice(start, end), name: formDecode(query, start, eq) }));
   return params;
 }
 

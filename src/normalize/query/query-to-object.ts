@@ -2,24 +2,11 @@
 // a name given more than once becomes an array of its values in order.
 
 import { formDecode } from "./form-decode.ts";
-
-const QUESTION = 63;
+import { forEachPiece } from "./query-params.ts";
 
 export function queryToObject(query: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const n = query.length;
-  let start = query.charCodeAt(0) === QUESTION ? 1 : 0;
-  while (start < n) {
-    let end = query.indexOf("&", start);
-    if (end === -1) end = n;
-    if (end > start) {
-      let eq = query.indexOf("=", start);
-      if (eq === -1 || eq > end) eq = end;
-      const value = eq < end ? formDecode(query, eq + 1, end) : "";
-      add(out, formDecode(query, start, eq), value);
-    }
-    start = end + 1;
-  }
+  forEachPiece(query, (start, eq, end) => add(out, formDecode(query, start, eq), eq < end ? formDecode(query, eq + 1, end) : ""));
   return out;
 }
 
