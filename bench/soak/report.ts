@@ -49,7 +49,7 @@ export function figures(meta: SoakMeta, samples: readonly Sample[], v: Verdict):
     `| failures not caused on purpose | ${v.failures} (wrk connect/read/write/timeout errors and non-2xx answers, plus Keel problems other than KEEL_CLIENT_CLOSED) |`,
     `| left in flight after the load | ${v.leftInFlight} |`,
     `| RSS drift after the first minute | ${v.driftPct === null ? "not judged (run shorter than 2 minutes)" : `${v.driftPct.toFixed(2)}% max (limit ${meta.maxDriftPct}%)`} |`,
-    `| RSS (Keel, /proc VmRSS) | ${first ? first.rssMb.toFixed(1) : "—"} MB at ${first ? int(first.t) : "—"} s; ${v.baseline ? `${v.baseline.rssMb.toFixed(1)} MB at ${int(v.baseline.t)} s (baseline); ` : ""}${last ? `${last.rssMb.toFixed(1)} MB at the end` : ""}; range ${range(samples.map((s) => s.rssMb), (x) => x.toFixed(1))} MB |`,
+    `| RSS (Keel, /proc VmRSS, median of each window's 1 s samples) | ${first ? first.rssMb.toFixed(1) : "—"} MB at ${first ? int(first.t) : "—"} s; ${v.baseline ? `${v.baseline.rssMb.toFixed(1)} MB at ${int(v.baseline.t)} s (baseline); ` : ""}${last ? `${last.rssMb.toFixed(1)} MB at the end` : ""}; range ${range(samples.map((s) => s.rssMb), (x) => x.toFixed(1))} MB |`,
     `| JS heap in use | ${heaps.length ? `${heaps[0]!.toFixed(1)} MB at the start, ${heaps[heaps.length - 1]!.toFixed(1)} MB at the end; range ${range(heaps, (x) => x.toFixed(1))} MB` : "not exposed"} |`,
     `| p99 per 10 s window | ${range(samples.map((s) => s.p99), ms)} ms |`,
     `| p99.9 per 10 s window | ${range(samples.map((s) => s.p999), ms)} ms |`,
@@ -82,7 +82,7 @@ export function summaryMarkdown(meta: SoakMeta, samples: readonly Sample[], v: V
     ``,
     `## Windows`,
     ``,
-    `| t (s) | requests | rps | p50 | p99 | p99.9 | max | errors | problems | RSS MB | RSS peak MB | heap MB | pause ms | other procs (cores) |`,
+    `| t (s) | requests | rps | p50 | p99 | p99.9 | max | errors | problems | RSS median MB | RSS peak MB | heap MB | pause ms | other procs (cores) |`,
     `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...samples.map((s) => {
       const errors = s.errors.connect + s.errors.read + s.errors.write + s.errors.status + s.errors.timeout;
@@ -104,7 +104,7 @@ export function chartPanels(samples: readonly Sample[], v: Verdict, maxDriftPct:
   const base = v.baseline;
   return [
     {
-      title: "Keel RSS (MB, /proc VmRSS at the end of each 10 s window)",
+      title: "Keel RSS (MB, /proc VmRSS, median of each 10 s window)",
       lines: [{ label: "RSS", color: "#1f5fbf", points: at((s) => s.rssMb) }],
       ...(base ? { band: { from: base.rssMb * (1 - maxDriftPct / 100), to: base.rssMb * (1 + maxDriftPct / 100), label: `±${maxDriftPct}% of ${base.rssMb.toFixed(1)} MB` } } : {}),
       ...(base ? { marker: { x: base.t / 60, label: "baseline" } } : {}),

@@ -1,7 +1,8 @@
 // The soak (issue 7 item 1; bench/soak/README.md): Keel on core 0 with routing, limits,
 // normalisation and metrics on (keel-soak.yaml), the nginx backend and wrk on core 1; a saturating
-// burst measures capacity, then wrk offers half of it in consecutive 10 s windows for --minutes.
-// After each window: Keel's RSS (/proc), heap (/metrics), the window's p99/p99.9, errors and
+// burst against a first Keel measures capacity, then wrk offers half of it to a fresh Keel in
+// consecutive 10 s windows for --minutes.
+// After each window: Keel's RSS (/proc, the median of 1 s samples), heap (/metrics), the window's p99/p99.9, errors and
 // problems. Verdict: RSS after the first minute within ±5% of its 1-minute value, no failed
 // request the scenario did not cause, nothing left in flight. Writes results.json, chart.svg and
 // summary.md into --out; --record puts the figures into docs/reliability.md and the chart into
@@ -70,6 +71,36 @@ async function waitFor(child: Child, check: () => Promise<boolean>): Promise<boo
   return false;
 }
 
+interface Keel extends Started {
+  baseUrl: string;
+  adminUrl: string;
+  log: string;
+}
+
+/** Keel on core 0 with the soak config, once /readyz is 200 and every target answers 200. */
+async function startKeel(name: string, backendPort: number): Promise<Keel> {
+  const port = nextPort();
+  const adminPort = nextPort();
+  const env = { KEEL_PORT: String(port), KEEL_ADMIN_PORT: String(adminPort), BACKEND_PORT: String(backendPort) };
+  const log = join(outDir, `${name}.log`);
+  const keel: Keel = { ...start(name, 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", CONFIG], env, log), baseUrl: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, log };
+  const ready = await waitFor(keel.child, async () => {
+    if ((await get(`${keel.adminUrl}/readyz`)).status !== 200) return false;
+    for (const p of PATHS) {
+      const res = await get(keel.baseUrl + p);
+      const body = await res.text();
+      if (res.status !== 200) return false;
+      if (p.startsWith("/json/") && !body.includes('"userName"')) throw new Error(`the JSON rules did not apply: ${body.slice(0, 120)}`);
+    }
+    return true;
+  });
+  if (!ready) {
+    await stopGroup(keel.child);
+    throw new Error(`${name} did not start or answer on every target; last lines of ${rel(log)}:\n${lastLines(log)}`);
+  }
+  return keel;
+}
+
 interface Scrape {
   heapMb: number | null;
   /** keel_problems_total over every route and code except KEEL_CLIENT_CLOSED. */
@@ -105,6 +136,7 @@ function gitDescribe(): string {
 }
 
 const mb = (x: number) => x.toFixed(1);
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const msFmt = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
 async function main(): Promise<number> {
@@ -117,34 +149,26 @@ async function main(): Promise<number> {
   const backendPort = nextPort();
   const be = backendLaunch(backendDir, backendPort, nextPort());
   const backend = start("backend", 1, be.cmd, be.env ?? {}, join(backendDir, "process.log"));
-  const port = nextPort();
-  const adminPort = nextPort();
-  const keelEnv = { KEEL_PORT: String(port), KEEL_ADMIN_PORT: String(adminPort), BACKEND_PORT: String(backendPort) };
-  const keelLog = join(outDir, "keel.log");
-  const keel = start("keel", 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", CONFIG], keelEnv, keelLog);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  let keel: Keel | null = null;
   try {
-    const ready = await waitFor(keel.child, async () => {
-      if ((await get(`${adminUrl}/readyz`)).status !== 200) return false;
-      for (const p of PATHS) {
-        const res = await get(baseUrl + p);
-        const body = await res.text();
-        if (res.status !== 200) return false;
-        if (p.startsWith("/json/") && !body.includes('"userName"')) throw new Error(`the JSON rules did not apply: ${body.slice(0, 120)}`);
-      }
-      return true;
-    });
-    if (!ready) throw new Error(`keel did not start or answer on every target; last lines of ${rel(keelLog)}:\n${lastLines(keelLog)}`);
-
-    // ---- capacity: warm-up, then a saturating burst with the same mix
+    // ---- capacity: a Keel of its own (its saturated memory must not be the soak's baseline),
+    // a warm-up, then a saturating burst with the same mix
     const sat: WindowRun = { connections: 50, seconds: 5, delayMs: 0, paths: PATHS, clients: args.clients };
     let capacity: WrkResult | null = null;
-    await runWindow({ ...sat, seconds: 3 }, baseUrl, join(outDir, "wrk-warmup.txt"));
     if (args.rps === null) {
-      capacity = await runWindow(sat, baseUrl, join(outDir, "wrk-capacity.txt"));
+      const probe = await startKeel("keel-capacity", backendPort);
+      try {
+        await runWindow({ ...sat, seconds: 3 }, probe.baseUrl, join(outDir, "wrk-warmup.txt"));
+        capacity = await runWindow(sat, probe.baseUrl, join(outDir, "wrk-capacity.txt"));
+      } finally {
+        await stopGroup(probe.child);
+      }
       console.log(`capacity: ${capacity.rps.toFixed(0)} rps saturated (p99 ${msFmt(capacity.p99)} ms, ${capacity.errorTotal} errors)`);
     }
+    // ---- the soak's Keel, fresh: the first minute of paced load is its warm-up
+    const soak = await startKeel("keel", backendPort);
+    keel = soak;
+    const { baseUrl, adminUrl, log: keelLog } = soak;
     const targetRps = args.rps ?? Math.max(1, Math.round(capacity!.rps / 2));
     const connections = connectionsFor(targetRps);
     let delayMs = initialDelayMs(targetRps, connections);
@@ -172,8 +196,8 @@ async function main(): Promise<number> {
       outDir: rel(outDir),
       commands: [
         ["backend (nginx)", backend.command],
-        ["keel", keel.command],
-        ["capacity burst (5 s, after a 3 s warm-up)", shell(windowCommand(sat, baseUrl), windowEnv(sat))],
+        ["keel", soak.command],
+        ["capacity burst (5 s, after a 3 s warm-up, against a Keel of its own)", shell(windowCommand(sat, baseUrl), windowEnv(sat))],
         ["each paced window (SOAK_DELAY_MS is corrected after every window)", shell(windowCommand({ ...sat, connections, seconds: WINDOW_S, delayMs }, baseUrl), windowEnv({ ...sat, connections, seconds: WINDOW_S, delayMs }))],
       ],
     };
@@ -182,13 +206,16 @@ async function main(): Promise<number> {
     for (let w = 0; w < windows; w++) {
       const run: WindowRun = { connections, seconds: WINDOW_S, delayMs, paths: PATHS, clients: args.clients };
       const foreign = new ForeignCpu();
-      let peak = 0;
+      const rss: number[] = [];
       const wrk = await runWindow(run, baseUrl, join(outDir, `wrk-window-${String(w + 1).padStart(3, "0")}.txt`), () => {
-        peak = Math.max(peak, treeRssMb(keel.child.pid));
+        rss.push(treeRssMb(soak.child.pid));
         foreign.sample();
       });
-      if (keel.child.exited) throw new Error(`keel exited during window ${w + 1}; last lines of ${rel(keelLog)}:\n${lastLines(keelLog)}`);
-      const rssMb = treeRssMb(keel.child.pid);
+      if (soak.child.exited) throw new Error(`keel exited during window ${w + 1}; last lines of ${rel(keelLog)}:\n${lastLines(keelLog)}`);
+      rss.push(treeRssMb(soak.child.pid));
+      // The window's median: one sample would land anywhere on the collector's sawtooth, and the
+      // drift verdict is about a trend, not where a collection happened to be.
+      const rssMb = median(rss);
       const m = await scrape(adminUrl);
       const problems = m === null ? 0 : m.problems - problemsSoFar;
       if (m !== null) problemsSoFar = m.problems;
@@ -203,7 +230,8 @@ async function main(): Promise<number> {
         errors: wrk.errors,
         problems,
         rssMb,
-        rssPeakMb: Math.max(peak, rssMb),
+        rssPeakMb: Math.max(...rss),
+        rssSamplesMb: rss.map((x) => +x.toFixed(2)),
         heapMb: m?.heapMb ?? null,
         delayMs,
         foreignCores: foreign.cores(),
@@ -252,7 +280,7 @@ async function main(): Promise<number> {
     );
     return verdict.ok ? 0 : 1;
   } finally {
-    await Promise.all([stopGroup(keel.child), stopGroup(backend.child)]);
+    await Promise.all([keel === null ? null : stopGroup(keel.child), stopGroup(backend.child)]);
   }
 }
 

@@ -17,9 +17,11 @@ export interface Sample {
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
   /** Problems Keel answered in this window (from /metrics), except KEEL_CLIENT_CLOSED (wrk closing at the window's end). */
   problems: number;
-  /** Keel's process tree (VmRSS from /proc), MB, at the window's end, and the highest 1 s sample within it. */
+  /** Keel's process tree (VmRSS from /proc), MB: the median of the window's 1 s samples, and the highest of them. */
   rssMb: number;
   rssPeakMb: number;
+  /** Every 1 s sample of the window, MB (for reading results.json, not for the verdict). */
+  rssSamplesMb: number[];
   /** JS heap in use (keel_process_heap_bytes), MB; null when /metrics did not answer. */
   heapMb: number | null;
   /** Pause per connection wrk used, ms. */
