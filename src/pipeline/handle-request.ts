@@ -103,7 +103,8 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   }
 
   function fail(x: Exchange, code: ErrorCode, detail: string, retryAfterSeconds = 0, fields?: Readonly<Record<string, unknown>>): Response {
-    if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_")) metrics.upstreamError(x.upstream.index, code);
+    // A reset mid-body was counted where the body stream failed (exchange-watch's bodyFailed).
+    if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_") && code !== "KEEL_UPSTREAM_RESET_MID_RESPONSE") metrics.upstreamError(x.upstream.index, code);
     metrics.problem(x.routeIndex, code);
     let extra: Record<string, string> | undefined;
     if (retryAfterSeconds > 0 || x.rateLimit !== null) {
