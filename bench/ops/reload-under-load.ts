@@ -76,15 +76,15 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} did not answer`);
 }
 
-/** RSS (MB) of the Keel process after `seconds` without load: the median of three samples, 1 s apart. */
-async function settledRss(pid: number, seconds: number): Promise<number> {
-  await Bun.sleep(Math.max(0, seconds - 2) * 1000);
+/** RSS (MB) of the Keel process after `seconds` without load: the median of its last three samples, 1 s apart. */
+async function settledRss(pid: number, seconds: number, label: string): Promise<number> {
   const samples: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < Math.max(3, seconds); i++) {
+    await Bun.sleep(1000);
     samples.push(treeRssMb(pid));
-    if (i < 2) await Bun.sleep(1000);
   }
-  return samples.sort((a, b) => a - b)[1]!;
+  if (process.env.BENCH_VERBOSE) console.log(`  RSS while settling (${label}): ${samples.map((x) => x.toFixed(0)).join(" ")} MB`);
+  return samples.slice(-3).sort((a, b) => a - b)[1]!;
 }
 
 async function metric(adminUrl: string, name: string): Promise<number> {
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   // 2. Baseline: the paced load without reloads.
   const foreignBase = new ForeignCpu();
   const baseline = await runWrk(paced(args.baseline), url, join(runDir, "wrk-baseline.txt"), () => foreignBase.sample());
-  const rssStart = await settledRss(keel.pid, args.settle);
+  const rssStart = await settledRss(keel.pid, args.settle, "baseline");
 
   // 3. N reloads, one per intervalMs, under the same load.
   const stepSeconds = Math.ceil((3000 + args.reloads * args.intervalMs) / 1000) + 3;
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const stepReloadSeconds = (performance.now() - t0) / 1000;
   const withReloads = await underReloads;
   console.log(`${args.reloads} reloads in ${stepReloadSeconds.toFixed(1)} s under load: wrk ${withReloads.requests} requests, errors ${JSON.stringify(withReloads.errors)}`);
-  const rssBefore = await settledRss(keel.pid, args.settle);
+  const rssBefore = await settledRss(keel.pid, args.settle, "reloads");
   const heapBefore = await metric(adminUrl, "keel_process_heap_bytes");
 
   // 4. Many more reloads under load; then RSS after a settle.
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const manySeconds = (performance.now() - t1) / 1000;
   const many = await manyRun;
   const retiringAtEnd = await metric(adminUrl, "keel_reload_retiring_runtimes");
-  const rssAfter = await settledRss(keel.pid, args.settle);
+  const rssAfter = await settledRss(keel.pid, args.settle, "many");
   const heapAfter = await metric(adminUrl, "keel_process_heap_bytes");
   const retiringSettled = await metric(adminUrl, "keel_reload_retiring_runtimes");
   const generation = await metric(adminUrl, "keel_config_generation");
