@@ -280,7 +280,7 @@ async function main(): Promise<void> {
   const previous = existsSync(out) ? readFileSync(out, "utf8") : "";
   let fresh = renderReport(meta, results);
   // The two-process rows also go to their scenario block of RESULTS.md, even when --out is elsewhere.
-  const workers = workersBlock(results, { date: meta.date, commit: meta.versions[0]![1], invocation: meta.invocation });
+  const workers = workersBlock(results, { date: meta.date, commit: meta.versions[0]![1], invocation: meta.invocation, ceilingRps: meta.ceilingRps });
   if (workers !== null) {
     fresh = putScenarioBlock(fresh, WORKERS_SCENARIO, workers);
     const main = join(BENCH_DIR, "RESULTS.md");
