@@ -34,7 +34,8 @@ const labelA = arg("--label-a", `A (${refA}${configB !== config ? `, ${relative(
 const labelB = arg("--label-b", `B (${refB}${configB !== config ? `, ${relative(ROOT, configB)}` : ""})`);
 const record = arg("--record", "");
 /** Request target both sides get (the bench backend serves any path; /json/* are files). */
-const target = arg("--path", "/api/items/42?fields=id,name");
+const DEFAULT_TARGET = "/api/items/42?fields=id,name";
+const target = arg("--path", DEFAULT_TARGET);
 const tmp = join(BENCH_DIR, ".tmp", "ab");
 mkdirSync(tmp, { recursive: true });
 installCleanup(join(BENCH_DIR, ".tmp", "pgids"));
@@ -69,7 +70,9 @@ async function ready(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
       const r = await fetch(url, { headers: { connection: "close" } });
-      if ((await r.text()) === BODY) return;
+      const text = await r.text();
+      // The default target answers the backend's fixed body; any other (--path) a 200 will do.
+      if (text === BODY || (r.status === 200 && target !== DEFAULT_TARGET)) return;
     } catch {}
     await Bun.sleep(100);
   }
