@@ -35,7 +35,7 @@ export function aggregateCaller(c: AggregateCallContext): CallFn {
       headers.push(BUDGET_HEADER, String(Math.max(1, Math.floor(c.budgetAt - performance.now()))));
       budgetIndex = headers.length - 1;
     }
-    const attempts = new UpstreamAttempts(c.deps, c.req, c.route, up, { method: "GET", target, headers, body: null, bodyLength: 0, budgetIndex, budgetAt: c.budgetAt }, "", c.start, c.deadline);
+    const attempts = new UpstreamAttempts(c.deps, c.req, c.route, up, { method: "GET", target, headers, body: null, bodyLength: 0, budgetIndex, budgetAt: c.budgetAt, bufferBody: c.limits.maxBytes }, "", c.start, c.deadline);
     const refused = attempts.begin(performance.now());
     if (refused !== null) return { ok: false, code: refused.code, detail: refused.detail };
     const result = await attempts.run();

@@ -257,7 +257,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         req,
         routeRt,
         up,
-        { method: req.method, target, headers, body: null, bodyLength: 0, budgetIndex: budgetAt === Infinity ? -1 : headers.length - 1, budgetAt },
+        { method: req.method, target, headers, body: null, bodyLength: 0, budgetIndex: budgetAt === Infinity ? -1 : headers.length - 1, budgetAt, bufferBody: route.normalize?.responseJson?.limits.maxBytes ?? 0 },
         routeRt.hashKeyOf === null ? "" : routeRt.hashKeyOf(x),
         x.start,
         deadline,
@@ -306,6 +306,8 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
           return fail(x, "KEEL_REQUEST_TIMEOUT", `request body not received within ${x.rt.plan.server.requestTimeoutMs} ms (${upload?.received ?? 0} bytes arrived)`);
         }
         if (f.code === "KEEL_INTERNAL") return internal(x, f.detail);
+        // A body buffered for JSON rules broke off after the head: the response phase failed.
+        if (f.code === "KEEL_UPSTREAM_RESET_MID_RESPONSE") x.phase = "respond";
         if (f.code === "KEEL_UPSTREAM_TIMEOUT" && deadline === budgetAt) {
           return fail(x, "KEEL_BUDGET_EXHAUSTED", `route budget ${route.budgetMs} ms ran out waiting for the upstream`);
         }

@@ -31,6 +31,8 @@ export interface OutgoingRequest {
   /** Set after begin() when the request has a body (wrapped by the upload guard). */
   body: ReadableStream<Uint8Array> | null;
   bodyLength: number;
+  /** > 0: the response body is wanted whole, as bytes, up to this size (see UpstreamRequest.bufferBody). */
+  readonly bufferBody?: number;
   /** Where the budget header's value sits in `headers` (-1: the route has no budget), and the budget's end. */
   readonly budgetIndex: number;
   readonly budgetAt: number;
@@ -217,6 +219,7 @@ export class UpstreamAttempts extends HedgeEntry {
       body: this.out.body,
       bodyLength: this.out.bodyLength,
       cancel: a,
+      bufferBody: this.out.bufferBody,
     });
   }
 

@@ -21,6 +21,13 @@ export interface UpstreamRequest {
   readonly bodyLength: number;
   /** Stops the exchange (client left, or the route timeout fired); see cancel.ts. */
   readonly cancel: UpstreamCancel;
+  /**
+   * When > 0, the caller reads the whole body anyway (JSON rules): a body up to this many bytes is
+   * handed over as bytes, the result resolving once it is complete — so the route's timeout and a
+   * departing client still end the exchange while it arrives. A longer body streams as usual. A
+   * client may ignore it (fetch does).
+   */
+  readonly bufferBody?: number;
 }
 
 export interface UpstreamResponse {

@@ -174,7 +174,11 @@ export class Connection implements ResponseSink {
     const parser = this.parser;
     const rc = parser.feed(chunk);
     if (rc === FEED_MORE) {
-      if (ex.phase === PH_HEAD && parser.headDone) this.deliverStreaming(ex);
+      // A caller that buffers the body anyway gets it whole (as bytes) unless it outgrows the cap.
+      if (ex.phase === PH_HEAD && parser.headDone) {
+        const buffer = ex.req.bufferBody ?? 0;
+        if (buffer === 0 || ex.stashed > buffer) this.deliverStreaming(ex);
+      }
       return;
     }
     if (rc === FEED_DONE) {
@@ -296,6 +300,21 @@ export class Connection implements ResponseSink {
     const ex = this.ex;
     if (ex === null) return;
     this.ex = null;
+    if (ex.phase === PH_HEAD && this.parser.headDone) {
+      // A body being buffered (bufferBody): the close is its end (close-delimited) or a reset mid-body.
+      if (this.parser.eof() === FEED_DONE) {
+        const parser = this.parser;
+        const first = ex.first;
+        const body = first === null ? null : fixedBody(first, ex.more);
+        ex.first = null;
+        ex.more = null;
+        ex.finish();
+        ex.resolve({ ok: true, response: { status: parser.status, headers: parser.headers, body, bodyLength: parser.contentLength } });
+      } else {
+        ex.failWith("KEEL_UPSTREAM_RESET_MID_RESPONSE", withCause(this.parser.errorDetail, err));
+      }
+      return;
+    }
     if (ex.phase === PH_HEAD) {
       // The classic keep-alive race: the backend closed an idle socket as we reused it.
       if (ex.onReusedConn && !ex.gotBytes && ex.req.body === null && !ex.retried) {

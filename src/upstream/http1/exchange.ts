@@ -44,6 +44,8 @@ export class Exchange implements CancelListener {
   /** Body bytes that arrived before the stream existed (same chunk as the head). */
   first: Uint8Array | null = null;
   more: Uint8Array[] | null = null;
+  /** Bytes in first + more. */
+  stashed = 0;
   /** Some response byte arrived on the current connection. */
   gotBytes = false;
   /** The current connection had carried an earlier exchange (it came from the idle pool). */
@@ -75,6 +77,7 @@ export class Exchange implements CancelListener {
   }
 
   stash(chunk: Uint8Array): void {
+    this.stashed += chunk.length;
     if (this.first === null) this.first = chunk;
     else (this.more ??= []).push(chunk);
   }
@@ -91,6 +94,8 @@ export class Exchange implements CancelListener {
       conn.detach(this);
     }
     if (phase === PH_HEAD) {
+      // A buffered body (bufferBody) that broke off is counted where a streamed one would be.
+      if (code === "KEEL_UPSTREAM_RESET_MID_RESPONSE") this.req.cancel.bodyFailed(code);
       this.resolve({ ok: false, failure: { code, detail: `${this.owner.label}: ${detail}` } });
     } else {
       if (code !== "KEEL_CLIENT_CLOSED") this.req.cancel.bodyFailed(code);
