@@ -5,7 +5,7 @@
 
 import type { JsonBodyPlan, RoutePlan } from "../config/plan.ts";
 import { envelopeError, type EnvelopeContext } from "../normalize/error-envelope/envelope-error.ts";
-import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
+import { parseJsonBody, readBody } from "../normalize/json/body.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { decodeContent } from "./decode-body.ts";
 import type { ErrorCode } from "../errors.ts";
@@ -122,9 +122,12 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan): R
   return parts;
 }
 
-/** The parts as a Response body: a parsed body serialised, Content-Length left to Bun. */
-export function finalBody(parts: ResponseParts): Uint8Array | ReadableStream<Uint8Array> | null {
+/**
+ * The parts as a Response body: a parsed body as JSON text (Bun encodes a string body natively and
+ * sets Content-Length; no intermediate byte copy), Content-Length of the old body dropped.
+ */
+export function finalBody(parts: ResponseParts): string | Uint8Array | ReadableStream<Uint8Array> | null {
   if (!parts.hasJson) return parts.body;
   removeHeader(parts.headers, "content-length");
-  return serializeJson(parts.json);
+  return JSON.stringify(parts.json) ?? "null";
 }
