@@ -111,6 +111,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   let reloads: ReloadController | null = null;
   // Installed first: a HUP's default action would end the process; until the gateway is up it is ignored.
   process.on("SIGHUP", () => void reloads?.reload("SIGHUP"));
+  // logrotate's postrotate sends SIGUSR1: reopen the access log (the default action would end the process).
+  let logs: Gateway | null = null;
+  process.on("SIGUSR1", () => logs?.reopenLogs());
   let gw: Gateway;
   try {
     gw = startGateway(loaded.plan, { client, adminRoutes: (req) => reloads?.adminRoute(req) ?? null });
@@ -118,6 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(startFailureMessage(err));
     return 1;
   }
+  logs = gw;
   const ctl = new ReloadController(gw, { file, tailWindowMs: flags.tailWindowMs });
   reloads = ctl;
   const watcher = flags.watch ? watchConfig(file, () => void ctl.reload("watch")) : null;

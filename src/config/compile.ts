@@ -5,7 +5,8 @@ import { parseDuration, parseRate, parseSize, type Rate } from "./units.ts";
 import type { ConcurrencyPlan, KeyPart, RatePolicyPlan } from "../limits/types.ts";
 import type { HedgePlan, RetryPlan } from "../resilience/types.ts";
 import { parseEndpoint, type ParsedEndpoint } from "./endpoint.ts";
-import type { EndpointPlan, ListenPlan, Plan, RouteMatchPlan, RoutePlan, TlsPlan, UpstreamPlan } from "./plan.ts";
+import { dirname, resolve } from "node:path";
+import type { AccessLogPlan, EndpointPlan, ListenPlan, Plan, RouteMatchPlan, RoutePlan, TlsPlan, UpstreamPlan } from "./plan.ts";
 import { readTlsFiles } from "../server/tls/tls-files.ts";
 import { compileListenerPath, compileRouteNormalization, routeUpstream } from "./compile-normalize.ts";
 
@@ -50,7 +51,15 @@ export function compilePlan(config: RawConfig, source: string): Plan {
     upstreams: readOnlyMap(upstreams),
     routes: config.routes.map((raw, i) => compileRoute(raw, i, named, maxBody, upstreams.get(routeUpstream(raw)), source)),
     memoryBudgetBytes: config.memoryBudget === undefined ? null : (parseSize(config.memoryBudget) as number),
+    accessLog: compileAccessLog(config.accessLog, source),
   });
+}
+
+function compileAccessLog(raw: RawConfig["accessLog"], source: string): AccessLogPlan | null {
+  if (raw === undefined) return null;
+  const a = { ...DEFAULTS.accessLog, ...raw };
+  // A file path is relative to the config file, like TLS files; "stdout" is the process's stdout.
+  return { path: a.path === "stdout" ? "stdout" : resolve(dirname(source), a.path), sample: a.sample, bufferBytes: parseSize(a.bufferSize) as number };
 }
 
 /** A policy as written → its plan. Inline policies are named "<route>#<n>" (1-based). */

@@ -177,6 +177,16 @@ export interface RequestIdPlan {
   readonly trustIncoming: boolean;
 }
 
+/** accessLog: one JSON line per request (src/observe/access-log). */
+export interface AccessLogPlan {
+  /** "stdout", or an absolute file path (resolved against the config file's folder). */
+  readonly path: string;
+  /** Share of 1xx-3xx answers logged (0..1); 4xx and 5xx are always logged. */
+  readonly sample: number;
+  /** Most bytes waiting to be written; past it lines are dropped and counted. */
+  readonly bufferBytes: number;
+}
+
 export interface Plan {
   /** Path of the file the plan came from. */
   readonly source: string;
@@ -190,4 +200,6 @@ export interface Plan {
   readonly routes: readonly RoutePlan[];
   /** memoryBudget in bytes: the worst-case table memory (config/memory-budget.ts) must fit; null = none. */
   readonly memoryBudgetBytes: number | null;
+  /** null = no access log (the default). */
+  readonly accessLog: AccessLogPlan | null;
 }

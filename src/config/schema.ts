@@ -29,6 +29,7 @@ export const DEFAULTS = {
   requestId: { header: "x-request-id", trustIncoming: false },
   upstream: { balance: "p2c", connectTimeout: "1s", pool: { maxIdle: 64, idleTimeout: "30s" } },
   route: { timeout: "30s", stripPrefix: false },
+  accessLog: { path: "stdout", sample: 1, bufferSize: "1mb" },
 } as const;
 
 /** Bun's request-header cap (its --max-http-header-size default); past it Bun answers 431 itself. */
@@ -133,6 +134,7 @@ export interface RawConfig {
   upstreams: Record<string, RawUpstream>;
   routes: RawRoute[];
   memoryBudget?: string;
+  accessLog?: { path?: string; sample?: number; bufferSize?: string };
 }
 
 const duration = (description: string, dflt?: string, positive = false) => ({
@@ -313,6 +315,18 @@ const requestId = {
     trustIncoming: { type: "boolean", expect: "true or false", description: "Keep a client-sent id instead of generating one.", default: DEFAULTS.requestId.trustIncoming },
   },
   expect: "a mapping like { header: x-request-id, trustIncoming: false }",
+};
+
+const accessLog = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    path: { type: "string", minLength: 1, expect: 'stdout or a file path like "./access.log"', description: "stdout, or a file (relative to the config file) appended to and reopened on SIGUSR1.", default: DEFAULTS.accessLog.path },
+    sample: { type: "number", minimum: 0, maximum: 1, expect: "a number from 0 to 1", description: "Share of 1xx-3xx answers logged; every 4xx and 5xx is logged.", default: DEFAULTS.accessLog.sample },
+    bufferSize: size("Most bytes of lines waiting to be written; past it new lines are dropped (and counted).", DEFAULTS.accessLog.bufferSize),
+  },
+  expect: "a mapping like { path: ./access.log, sample: 0.1 }",
+  description: "One JSON line per request; absent = off.",
 };
 
 const upstream = {
@@ -540,6 +554,7 @@ export const CONFIG_SCHEMA = {
       description: "Named groups of backend endpoints.",
     },
     routes: { type: "array", minItems: 1, items: route, expect: "a list of routes (at least one)", description: "Routes, in order." },
+    accessLog,
     memoryBudget: size("Most memory the config's tables (rate-limit keys, queues, pools, histograms) may take at their capacity; more is a config error. Unset = no budget (keel check prints the estimate)."),
   },
   expect: "a mapping with at least upstreams and routes",

@@ -33,6 +33,8 @@ import { aggregateCaller } from "./aggregate-call.ts";
 import { NORMALIZE_DEFAULTS } from "../config/schema-normalize.ts";
 import { parseSize } from "../config/units.ts";
 import type { ResponseParts } from "./normalize-response.ts";
+import type { AccessLog } from "../observe/access-log/access-log.ts";
+import { accessLine } from "../observe/access-log/access-line.ts";
 
 export interface HandlerDeps {
   /** The plan in force when a request starts; it keeps that plan to the end (reload-safe). */
@@ -42,6 +44,8 @@ export interface HandlerDeps {
   readonly proto: "http" | "https";
   /** Watches exchanges for timeouts and departed clients; one per gateway (tests may pass their own). */
   readonly watch?: ExchangeWatch;
+  /** Writes access-log lines when the request's plan has `accessLog` (docs/operations.md). */
+  readonly accessLog?: AccessLog;
 }
 
 type Handler = (req: Request, server: Server<undefined>) => Response | Promise<Response>;
@@ -70,6 +74,15 @@ class Exchange implements KeyInput {
   /** Normalised path (what routing saw) and the lower-case host: header-rule templates read them. */
   path = "";
   host = "";
+  /** The problem code answered with, if any (the access log reads it). */
+  code: string | null = null;
+  /** Set only when the plan logs: the phase marks below are then taken (0 = not reached). */
+  log: AccessLog | null = null;
+  routedAt = 0;
+  admittedAt = 0;
+  headAt = 0;
+  /** Index of the endpoint of the last attempt; -1 = none. */
+  endpoint = -1;
 
   constructor(
     readonly req: Request,
@@ -98,14 +111,43 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   const hookMetrics = new HookMetrics(metrics);
 
   function finish(x: Exchange, res: Response): Response {
-    metrics.requestFinished(x.routeIndex, res.status, (performance.now() - x.start) * 1000);
+    const end = performance.now();
+    metrics.requestFinished(x.routeIndex, res.status, (end - x.start) * 1000);
+    if (x.log !== null) logExchange(x, x.log, res, end);
     return res;
+  }
+
+  /** One access-log line (only when the plan logs); the write happens later, off the request path. */
+  function logExchange(x: Exchange, log: AccessLog, res: Response, end: number): void {
+    if (!log.wants(res.status)) return;
+    const length = res.headers.get("content-length");
+    const up = x.upstream;
+    log.push(
+      accessLine({
+        requestId: x.requestId,
+        method: x.req.method,
+        path: x.path !== "" ? x.path : (splitTarget(x.req.url)?.path ?? x.req.url),
+        route: x.routeRt === null ? null : x.route,
+        upstream: up === null ? null : up.plan.name,
+        endpoint: up === null || x.endpoint < 0 ? null : up.plan.endpoints[x.endpoint]!.url,
+        status: res.status,
+        code: x.code,
+        bytes: length === null ? null : Number(length),
+        clientIp: x.peer === "" ? null : x.peer,
+        start: x.start,
+        routedAt: x.routedAt,
+        admittedAt: x.admittedAt,
+        headAt: x.headAt,
+        end,
+      }),
+    );
   }
 
   function fail(x: Exchange, code: ErrorCode, detail: string, retryAfterSeconds = 0, fields?: Readonly<Record<string, unknown>>): Response {
     // A reset mid-body was counted where the body stream failed (exchange-watch's bodyFailed).
     if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_") && code !== "KEEL_UPSTREAM_RESET_MID_RESPONSE") metrics.upstreamError(x.upstream.index, code);
     metrics.problem(x.routeIndex, code);
+    x.code = code;
     let extra: Record<string, string> | undefined;
     if (retryAfterSeconds > 0 || x.rateLimit !== null) {
       extra = {};
@@ -211,6 +253,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         upstreamSlot = uc;
       }
       slotsAt = performance.now();
+      x.admittedAt = slotsAt;
       // No upstream work starts once the budget is spent (queueing may have spent it).
       if (slotsAt >= budgetAt) {
         return fail(x, "KEEL_BUDGET_EXHAUSTED", `route budget ${route.budgetMs} ms spent before the upstream call (${Math.round(slotsAt - x.start)} ms since accept)`);
@@ -296,6 +339,10 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       } else {
         result = await attempts.run();
       }
+      if (x.log !== null) {
+        x.headAt = performance.now();
+        x.endpoint = result.endpoint;
+      }
 
       if (!result.ok) {
         const f = result.failure;
@@ -362,7 +409,10 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
 
   function afterRules(x: Exchange, parts: ResponseParts | Refusal, hookReq: HookRequest | null): Response | Promise<Response> {
     if (isRefusal(parts)) return refuse(x, parts);
-    if (parts.enveloped) metrics.problem(x.routeIndex, "KEEL_UPSTREAM_ERROR_RESPONSE");
+    if (parts.enveloped) {
+      metrics.problem(x.routeIndex, "KEEL_UPSTREAM_ERROR_RESPONSE");
+      x.code = "KEEL_UPSTREAM_ERROR_RESPONSE";
+    }
     const hooks = x.routeRt!.plan.hooks;
     if (hooks !== null && hooks.module.onResponse !== undefined) return deliver(x, parts, hookReq);
     return build(x, parts);
@@ -431,6 +481,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         if (isRefusal(p)) return refuse(x, p);
       }
       x.phase = "upstream";
+      if (x.log !== null) x.admittedAt = performance.now();
       const budgetAt = route.budgetMs === null ? Infinity : x.start + route.budgetMs;
       const deadline = Math.min(x.start + route.timeoutMs, budgetAt);
       const headers = forwardHeaders(x.req.headers, {
@@ -461,6 +512,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         return fail(x, "KEEL_AGGREGATE_FAILED", `${outcome.errors.length} call${outcome.errors.length === 1 ? "" : "s"} failed: ${list}`, 0, { errors: outcome.errors });
       }
       x.phase = "respond";
+      if (x.log !== null) x.headAt = performance.now();
       let json = outcome.body;
       if (n !== null && n.responseJson !== null) {
         const out = n.responseJson.transform(json);
@@ -489,6 +541,11 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     metrics.requestStarted();
     const incoming = plan.requestId.trustIncoming ? req.headers.get(plan.requestId.header) : null;
     const x = new Exchange(req, performance.now(), rt, acceptableRequestId(incoming) ? incoming : newRequestId());
+    // The access log's only cost when off: this check (the marks below test x.log).
+    if (plan.accessLog !== null && deps.accessLog !== undefined) {
+      x.log = deps.accessLog;
+      x.peer = plainIp(server.requestIP(req)?.address);
+    }
     try {
       // Load shedding first: an overloaded gateway spends nothing more on a new request.
       const shedding = plan.server.shedding;
@@ -530,6 +587,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       }
       x.path = path;
       x.host = host;
+      if (x.log !== null) x.routedAt = performance.now();
       const routeRt = rt.routes[m.route.index]!;
       x.routeRt = routeRt;
       x.route = m.route.name;

@@ -13,6 +13,8 @@ import { problemResponse } from "../pipeline/problem.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { Http1Client } from "../upstream/http1/client.ts";
 import { RuntimeSwitch } from "./reload/runtime-switch.ts";
+import { AccessLog } from "../observe/access-log/access-log.ts";
+import { registerAccessLogMetrics } from "../observe/access-log/access-log-metrics.ts";
 import { listenerProto, tlsOptions } from "./tls/tls-options.ts";
 
 export interface Gateway {
@@ -31,6 +33,10 @@ export interface Gateway {
   readonly ready: Promise<void>;
   /** Stop accepting, let in-flight requests finish up to the plan's drain timeout, then close. */
   drain(): Promise<{ inFlightAtDeadline: number }>;
+  /** SIGUSR1: reopen the access-log file after a rotation (a no-op without a file). */
+  reopenLogs(): void;
+  /** The access log (writes only while the plan in force has `accessLog`). */
+  readonly accessLog: AccessLog;
 }
 
 /** How long /readyz waits for Redis (shared rate limits) at startup before serving anyway. */
@@ -60,7 +66,15 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
   const runtimes = new RuntimeSwitch(plan, metrics, client, opts.localRateScale);
   const runtime = () => runtimes.current;
   let draining = false;
-  const handler = createRequestHandler({ runtime, client, metrics, proto: listenerProto(plan.listen) });
+  const accessLog = new AccessLog({ planInForce: () => runtimes.current.plan.accessLog });
+  const opened = accessLog.start();
+  if (!opened.ok) {
+    void accessLog.close();
+    runtimes.close();
+    throw new Error(opened.error);
+  }
+  registerAccessLogMetrics(metrics, accessLog);
+  const handler = createRequestHandler({ runtime, client, metrics, proto: listenerProto(plan.listen), accessLog });
   const tag = opts.workerTag;
 
   const server: Server<undefined> = Bun.serve({
@@ -106,6 +120,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     // e.g. the admin port is in use: undo what started so far, or the proxy port stays bound
     // (and the process alive) with no gateway to drain it.
     void server.stop(true);
+    void accessLog.close();
     runtimes.close();
     monitor.stop();
     sampler?.stop();
@@ -122,6 +137,8 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
     runtimes,
     isReady,
     ready,
+    accessLog,
+    reopenLogs: () => void accessLog.reopen(),
     async drain() {
       draining = true;
       const stopped = server.stop(false);
@@ -134,6 +151,7 @@ export function startGateway(plan: Plan, opts: StartOptions = {}): Gateway {
       monitor.stop();
       sampler?.stop();
       await admin?.stop();
+      await accessLog.close();
       return { inFlightAtDeadline };
     },
   };

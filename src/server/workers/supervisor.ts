@@ -79,6 +79,10 @@ class Supervisor {
     // Installed first: a HUP's default action would end the process. Before all workers listen it is ignored.
     let started = false;
     process.on("SIGHUP", () => void (started && this.reload("SIGHUP")));
+    // logrotate signals the supervisor: each worker reopens its access log.
+    process.on("SIGUSR1", () => {
+      for (const s of this.slots) s.signal("SIGUSR1");
+    });
     try {
       this.admin = plan.admin === null ? null : startAdminServer({
         host: plan.admin.host,

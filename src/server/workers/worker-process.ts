@@ -39,6 +39,9 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   });
   // The supervisor coordinates reloads; a HUP sent to the whole process group must not kill a worker.
   process.on("SIGHUP", () => {});
+  // SIGUSR1 (from the supervisor, after a log rotation) reopens the access log.
+  let logs: Gateway | null = null;
+  process.on("SIGUSR1", () => logs?.reopenLogs());
   tell({ t: "hello" });
 
   const start = await started;
@@ -62,6 +65,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     tell({ t: "start-failed", message: startFailureMessage(err).replace(/^keel: cannot start: /, "") });
     return 1;
   }
+  logs = gw;
   const ctl = new ReloadController(gw, { file: opts.file, adjust, prefix, tailWindowMs: opts.tailWindowMs, logSuccess: false });
   onMessage = (m) => {
     if (m.t === "reload") tell({ t: "reloaded", id: m.id, outcome: ctl.reload(m.trigger, m.text) });
