@@ -340,8 +340,8 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         result = await attempts.run();
       }
       if (x.log !== null) {
-        x.headAt = performance.now();
         x.endpoint = result.endpoint;
+        if (result.ok) x.headAt = performance.now();
       }
 
       if (!result.ok) {
