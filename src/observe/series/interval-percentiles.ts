@@ -2,27 +2,13 @@
 // request path: each sample reads the route's cumulative HDR histogram at fixed bounds and
 // subtracts the counts kept from the previous sample. The difference is the interval's histogram.
 //
-// Bounds: every integer µs up to 50, then 2 % apart up to 60 s (757 bounds), so a reported
-// value is at most 2 % above the interval's true percentile (plus HDR's own 0.8 %). Memory per
-// route: one Float64Array of the bounds (757 × 8 B ≈ 5.9 KiB); the scratch array is shared.
+// Bounds: src/observe/interval-bounds.ts (757; a reported value is at most 2 % above the true one).
+// Memory per route: one Float64Array of the bounds (757 × 8 B ≈ 5.9 KiB); the scratch is shared.
 
+import { BOUND_MAX_MICROS, INTERVAL_BOUNDS_MICROS, rankOf } from "../interval-bounds.ts";
 import type { LatencyHistogram } from "../latency-histogram.ts";
 
-const STEP = 1.02;
-const MAX_MICROS = 60_000_000;
-
-function buildBounds(): Float64Array {
-  const out: number[] = [];
-  for (let b = 1; b < MAX_MICROS; b *= STEP) {
-    const v = Math.round(b);
-    if (v > (out[out.length - 1] ?? 0)) out.push(v);
-  }
-  out.push(MAX_MICROS);
-  return Float64Array.from(out);
-}
-
-/** Ascending integer µs. */
-export const INTERVAL_BOUNDS_MICROS: Float64Array = buildBounds();
+export { INTERVAL_BOUNDS_MICROS };
 
 /** The percents reported per interval, in this order. */
 export const INTERVAL_PERCENTS = [50, 99, 99.9] as const;
@@ -65,17 +51,11 @@ export class IntervalPercentiles {
         }
       }
       // Ranks beyond the last bound: slower than 60 s, reported as 60 s.
-      for (; q < INTERVAL_PERCENTS.length; q++) out[q] = MAX_MICROS / 1000;
+      for (; q < INTERVAL_PERCENTS.length; q++) out[q] = BOUND_MAX_MICROS / 1000;
     }
     for (; q < INTERVAL_PERCENTS.length; q++) out[q] = NaN;
     prev.set(scratch);
     this.previousCount = total;
     return n;
   }
-}
-
-/** HDR's rank for a percentile: the smallest count c with c ≥ p % of n (at least 1). */
-function rankOf(percent: number, n: number): number {
-  // The shave forgives the float multiply's rounding up (99.9 % of 1000 must rank 999, not 1000).
-  return Math.max(Math.ceil((percent / 100) * n * (1 - 1e-12)), 1);
 }

@@ -3,26 +3,14 @@
 // and summed; a ring keeps those sums for the last window. The difference of two sums is the
 // histogram of the requests that finished between them.
 //
-// Bounds: every integer µs up to 50, then 2 % apart up to 60 s (757), so a reported percentile
-// is at most 2 % above the true one (plus HDR's own 0.8 %). Memory: (window / tick + 2) sums of
+// Bounds: src/observe/interval-bounds.ts (757; a percentile at most 2 % above the true one).
+// Memory: (window / tick + 2) sums of
 // 757 × 8 B (10 s: ~70 KiB). A tick costs one pass over each route's counts.
 
 import type { GatewayMetrics } from "../../observe/gateway-metrics.ts";
+import { BOUND_MAX_MICROS, INTERVAL_BOUNDS_MICROS, rankOf } from "../../observe/interval-bounds.ts";
 
-const STEP = 1.02;
-const MAX_MICROS = 60_000_000;
-
-function buildBounds(): Float64Array {
-  const out: number[] = [];
-  for (let b = 1; b < MAX_MICROS; b *= STEP) {
-    const v = Math.round(b);
-    if (v > (out[out.length - 1] ?? 0)) out.push(v);
-  }
-  out.push(MAX_MICROS);
-  return Float64Array.from(out);
-}
-
-const BOUNDS = buildBounds();
+const BOUNDS = INTERVAL_BOUNDS_MICROS;
 const NO_PERCENTS = new Float64Array(0);
 
 /** Requests finished up to a moment: cumulative counts at BOUNDS and the total. */
@@ -103,11 +91,11 @@ export function tailBetween(from: LatencySum | null, to: LatencySum): WindowTail
   const n = to.total - (from?.total ?? 0);
   if (n <= 0) return { requests: 0, p99: NaN, p999: NaN };
   const at = (percent: number): number => {
-    const rank = Math.max(Math.ceil((percent / 100) * n * (1 - 1e-12)), 1);
+    const rank = rankOf(percent, n);
     for (let b = 0; b < BOUNDS.length; b++) {
       if (to.counts[b]! - (from?.counts[b] ?? 0) >= rank) return BOUNDS[b]! / 1e6;
     }
-    return MAX_MICROS / 1e6; // slower than the last bound
+    return BOUND_MAX_MICROS / 1e6; // slower than the last bound
   };
   return { requests: n, p99: at(99), p999: at(99.9) };
 }
