@@ -5,16 +5,9 @@
 import { parseJsonBody } from "../../src/normalize/json/parse-json-body.ts";
 import { compileJsonRules, type JsonRulesConfig } from "../../src/normalize/json/compile-json-rules.ts";
 import { serializeJson } from "../../src/normalize/json/serialize-json.ts";
+import { EXAMPLE_JSON_RULES } from "../../src/normalize/json/example-rules.ts";
 
-const config: JsonRulesConfig = {
-  rename: { user_name: "userName", "items[].created_at": "items[].createdAt" },
-  lowercase: ["email"],
-  coerce: { score: "number", active: "boolean" },
-  omit: ["password_hash"],
-  keys: "camelCase",
-  dates: { created: "rfc3339" },
-  defaults: { tags: [] },
-};
+const config: JsonRulesConfig = EXAMPLE_JSON_RULES;
 const limits = { maxBytes: 1 << 20, maxDepth: 64 };
 
 /** A realistic order-like body with `items` line items. */

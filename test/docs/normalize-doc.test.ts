@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { compileJsonRules } from "../../src/normalize/json/compile-json-rules.ts";
 import { compilePathNormalizer, DEFAULT_PATH_OPTIONS, PathRejection } from "../../src/normalize/path/normalize-path.ts";
 import { compileQueryNormalizer, DEFAULT_QUERY_OPTIONS, QueryRejection } from "../../src/normalize/query/normalize-query.ts";
+import { EXAMPLE_JSON_RULES } from "../../src/normalize/json/example-rules.ts";
 
 const DOC = readFileSync(join(import.meta.dir, "../../docs/normalize.md"), "utf8");
 
@@ -45,15 +46,7 @@ describe("docs/normalize.md tables", () => {
   });
 
   test("JSON rules", () => {
-    const example = {
-      rename: { user_name: "userName", "items[].created_at": "items[].createdAt" },
-      lowercase: ["email"],
-      coerce: { score: "number", active: "boolean" },
-      omit: ["password_hash"],
-      keys: "camelCase",
-      dates: { created: "rfc3339" },
-      defaults: { tags: [] },
-    };
+    const example = EXAMPLE_JSON_RULES;
     for (const [rules, input, expected] of table("json")) {
       const config = rules === "the example rules above" ? example : JSON.parse(rules!);
       const out = compileJsonRules(config)(JSON.parse(input!));

@@ -1,20 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { checkJsonRules, type JsonRulesConfig } from "../../../src/normalize/json/compile-json-rules.ts";
+import { EXAMPLE_JSON_RULES } from "../../../src/normalize/json/example-rules.ts";
 
 describe("configs that pass", () => {
   const fine: [string, JsonRulesConfig][] = [
     ["empty", {}],
     [
       "the example",
-      {
-        rename: { user_name: "userName", "items[].created_at": "items[].createdAt" },
-        lowercase: ["email"],
-        coerce: { score: "number", active: "boolean" },
-        omit: ["password_hash"],
-        keys: "camelCase",
-        dates: { created: "rfc3339" },
-        defaults: { tags: [] },
-      },
+      EXAMPLE_JSON_RULES,
     ],
     ["a rename to a bare name inside arrays", { rename: { "a[].b[].c": "d" } }],
     ["a rename to itself", { rename: { ID: "ID" }, keys: "snake_case" }],

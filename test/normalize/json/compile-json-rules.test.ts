@@ -3,6 +3,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { compileJsonRules, type JsonRulesConfig } from "../../../src/normalize/json/compile-json-rules.ts";
+import { EXAMPLE_JSON_RULES } from "../../../src/normalize/json/example-rules.ts";
 
 type Row = [name: string, config: JsonRulesConfig, input: unknown, output: unknown];
 
@@ -113,15 +114,7 @@ describe("the fixed order", () => {
   ]);
 
   test("the example config on a realistic body", () => {
-    const config: JsonRulesConfig = {
-      rename: { user_name: "userName", "items[].created_at": "items[].createdAt" },
-      lowercase: ["email"],
-      coerce: { score: "number", active: "boolean" },
-      omit: ["password_hash"],
-      keys: "camelCase",
-      dates: { created: "rfc3339" },
-      defaults: { tags: [] },
-    };
+    const config: JsonRulesConfig = EXAMPLE_JSON_RULES;
     const input = body(`{
       "user_name": "Ann Lee",
       "email": "Ann.Lee@Example.COM",
