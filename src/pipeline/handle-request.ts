@@ -185,20 +185,23 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   }
 
   /** The normalise phase of a route with rules; then forward() with what it prepared. */
-  async function forwardWithRules(x: Exchange, path: string, query: string, hostHeader: string | null): Promise<Response> {
+  function forwardWithRules(x: Exchange, path: string, query: string, hostHeader: string | null): Response | Promise<Response> {
+    x.phase = "normalize";
+    const route = x.routeRt!.plan;
+    const t = { path, query };
+    const refused = normalizeTarget(route, t);
+    if (refused !== null) return refuse(x, refused);
+    // Only routes that read the request (body rules, schemas) take the extra async step.
+    if (needsRequestBody(route) || route.validator !== null) return prepareThenForward(x, t.path, t.query, hostHeader);
+    return forward(x, t.path, t.query, hostHeader, null);
+  }
+
+  async function prepareThenForward(x: Exchange, path: string, query: string, hostHeader: string | null): Promise<Response> {
     try {
-      x.phase = "normalize";
       const route = x.routeRt!.plan;
-      const t = { path, query };
-      const refused = normalizeTarget(route, t);
-      if (refused !== null) return refuse(x, refused);
-      let prepared: PreparedBody | null = null;
-      if (needsRequestBody(route) || route.validator !== null) {
-        const p = await prepareRequest(x.req, route, t.query, x.params, x.start + x.rt.plan.server.requestTimeoutMs);
-        if (isRefusal(p)) return refuse(x, p);
-        prepared = p;
-      }
-      return await forward(x, t.path, t.query, hostHeader, prepared);
+      const p = await prepareRequest(x.req, route, query, x.params, x.start + x.rt.plan.server.requestTimeoutMs);
+      if (isRefusal(p)) return refuse(x, p);
+      return await forward(x, path, query, hostHeader, p);
     } catch (err) {
       return internal(x, err);
     }
@@ -365,8 +368,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       const r = result.response;
       ok = r.status < 500;
       if (withRules) {
-        const timedOut = deadline === budgetAt ? `route budget ${route.budgetMs} ms ran out reading the upstream's body` : `the upstream's body did not arrive within the route timeout (${route.timeoutMs} ms)`;
-        const answer = respondWithRules(x, r, hookReq, { req, deadline, timeoutCode: deadline === budgetAt ? "KEEL_BUDGET_EXHAUSTED" : "KEEL_UPSTREAM_TIMEOUT", timeoutDetail: timedOut });
+        const answer = respondWithRules(x, r, hookReq, { req, deadline, byBudget: deadline === budgetAt, route });
         // Awaited only when it is a promise (a streamed body, a hook): small JSON stays synchronous.
         return answer instanceof Promise ? await answer : answer;
       }
@@ -615,7 +617,10 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         return forward(x, path, target.query, hostHeader, null);
       }
       // Header templates and hooks may read the client IP.
-      if (x.clientIp === "") x.clientIp = clientIp(x.peer, req.headers.get("x-forwarded-for"), rt.trustedProxies);
+      const n = route.normalize;
+      if (x.clientIp === "" && (route.hooks !== null || (n !== null && (n.requestHeaders?.usesFacts || n.responseHeaders?.usesFacts)))) {
+        x.clientIp = clientIp(x.peer, req.headers.get("x-forwarded-for"), rt.trustedProxies);
+      }
       if (route.aggregate !== null) return aggregate(x, path, target.query, hostHeader);
       return forwardWithRules(x, path, target.query, hostHeader);
     } catch (err) {

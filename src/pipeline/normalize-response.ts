@@ -8,7 +8,6 @@ import { envelopeError, type EnvelopeContext } from "../normalize/error-envelope
 import { parseJsonBody, readBody } from "../normalize/json/body.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { decodeContent } from "./decode-body.ts";
-import type { ErrorCode } from "../errors.ts";
 import { readStop } from "./read-stop.ts";
 import type { Refusal } from "./normalize-request.ts";
 import { isJsonType, isRefusal } from "./normalize-request.ts";
@@ -45,9 +44,15 @@ export function readsResponseBody(route: RoutePlan): boolean {
 export interface ReadBound {
   readonly req: Request;
   readonly deadline: number;
-  /** What running out of time is called here (the route timeout or its budget). */
-  readonly timeoutCode: ErrorCode;
-  readonly timeoutDetail: string;
+  /** The deadline is the route's budget (else its timeout): what running out of time is called. */
+  readonly byBudget: boolean;
+  readonly route: RoutePlan;
+}
+
+function timedOut(b: ReadBound): Refusal {
+  return b.byBudget
+    ? { code: "KEEL_BUDGET_EXHAUSTED", detail: `route budget ${b.route.budgetMs} ms ran out reading the upstream's body` }
+    : { code: "KEEL_UPSTREAM_TIMEOUT", detail: `the upstream's body did not arrive within the route timeout (${b.route.timeoutMs} ms)` };
 }
 
 type ReadResult = Awaited<ReturnType<typeof readBody>>;
@@ -59,7 +64,7 @@ async function readWithin(body: ReadableStream<Uint8Array>, cap: number, bound: 
     const read = await readBody(body, cap, stop.signal);
     if (read.ok || read.reason !== "stopped") return read;
     if (stop.why() === "client") return { code: "KEEL_CLIENT_CLOSED", detail: "the client left while Keel read the upstream's body" };
-    return { code: bound.timeoutCode, detail: bound.timeoutDetail };
+    return timedOut(bound);
   } finally {
     stop.done();
   }
