@@ -169,7 +169,8 @@ function tagResponse(res: Response | Promise<Response>, worker: string): Respons
   return res;
 }
 
-function displayHost(host: string): string {
+/** The host to put in a URL a client can use: a wildcard bind reads as loopback, IPv6 in brackets. */
+export function displayHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
 }

@@ -10,7 +10,7 @@ import type { Plan } from "../../config/plan.ts";
 import { startAdminServer, type AdminServer } from "../../admin/admin-server.ts";
 import { GatewayMetrics } from "../../observe/gateway-metrics.ts";
 import { splitTarget } from "../../pipeline/request-target.ts";
-import { startFailureMessage } from "../gateway-server.ts";
+import { displayHost, startFailureMessage } from "../gateway-server.ts";
 import { watchConfig, type ConfigWatch } from "../reload/config-watch.ts";
 import { prepareReload } from "../reload/prepare-reload.ts";
 import { describeOutcome, logLines, outcomeBody, RELOAD_PATH, type ReloadOutcome } from "../reload/reload-controller.ts";
@@ -114,8 +114,7 @@ class Supervisor {
       await this.admin?.stop();
       return 1;
     }
-    const host = plan.listen.host === "0.0.0.0" || plan.listen.host === "::" ? "127.0.0.1" : plan.listen.host.includes(":") ? `[${plan.listen.host}]` : plan.listen.host;
-    console.log(`keel: proxy listening on http://${host}:${this.port} (${this.slots.length} workers, pids ${this.slots.map((s) => s.pid).join(" ")})`);
+    console.log(`keel: proxy listening on http://${displayHost(plan.listen.host)}:${this.port} (${this.slots.length} workers, pids ${this.slots.map((s) => s.pid).join(" ")})`);
     if (this.admin) console.log(`keel: admin on ${this.admin.url} (/healthz /readyz /metrics /config/reload /dashboard)`);
     started = true;
     if (this.opts.watch) this.watcher = watchConfig(this.opts.file, () => void this.reload("watch"));
