@@ -2,6 +2,7 @@
 // format whether Keel or the backend refused. The backend's status stays; what its body said
 // travels in detail, upstreamBody and (for a problem+json backend) its own members.
 
+import { ERRORS, type ErrorCode } from "../../errors.ts";
 import { readErrorBody } from "./read-error-body.ts";
 import { reasonPhrase } from "./reason-phrases.ts";
 
@@ -18,8 +19,9 @@ export interface Envelope {
   readonly body: Uint8Array;
 }
 
-export const UPSTREAM_ERROR_CODE = "KEEL_UPSTREAM_ERROR_RESPONSE";
-export const UPSTREAM_ERROR_TITLE = "The upstream answered with an error";
+// The catalogue entry Keel's own problems use, so an envelope and a Keel problem read alike.
+const UPSTREAM_ERROR_CODE: ErrorCode = "KEEL_UPSTREAM_ERROR_RESPONSE";
+const UPSTREAM_ERROR_TITLE = ERRORS[UPSTREAM_ERROR_CODE].title;
 /** A JSON body up to this size is passed along whole as upstreamBody. */
 export const UPSTREAM_BODY_MAX_BYTES = 4096;
 
