@@ -79,7 +79,7 @@ export class ReloadController {
   private apply(prepared: Prepared, trigger: string, t0: number): ReloadOutcome {
     if (!prepared.ok) {
       this.counts.invalid++;
-      return prepared.reason === "invalid" ? { ok: false, reason: "invalid", trigger, errors: prepared.errors } : { ok: false, reason: "restart-required", trigger, changes: prepared.changes };
+      return refusedOutcome(prepared, trigger);
     }
     const swapped = this.gw.runtimes.swap(prepared.plan);
     if (!swapped.ok) {
@@ -106,6 +106,11 @@ export class ReloadController {
   stop(): void {
     this.tailGate.stop();
   }
+}
+
+/** The outcome of a config prepareReload refused: the running config is unchanged. */
+export function refusedOutcome(prepared: Extract<Prepared, { ok: false }>, trigger: string): ReloadOutcome {
+  return prepared.reason === "invalid" ? { ok: false, reason: "invalid", trigger, errors: prepared.errors } : { ok: false, reason: "restart-required", trigger, changes: prepared.changes };
 }
 
 /**

@@ -13,7 +13,7 @@ import { splitTarget } from "../../pipeline/request-target.ts";
 import { displayHost, startFailureMessage } from "../gateway-server.ts";
 import { watchConfig, type ConfigWatch } from "../reload/config-watch.ts";
 import { prepareReload } from "../reload/prepare-reload.ts";
-import { describeOutcome, logLines, outcomeBody, RELOAD_PATH, type ReloadOutcome } from "../reload/reload-controller.ts";
+import { describeOutcome, logLines, outcomeBody, refusedOutcome, RELOAD_PATH, type ReloadOutcome } from "../reload/reload-controller.ts";
 import { renderPulled, WorkerMetricsSum } from "./metrics-sum.ts";
 import { WorkerSlot } from "./worker-slot.ts";
 
@@ -181,7 +181,7 @@ class Supervisor {
     const prepared = prepareReload(this.plan, file, { text });
     if (!prepared.ok || text === null) {
       this.reloads.invalid++;
-      const outcome: ReloadOutcome = prepared.ok ? { ok: false, reason: "internal", trigger, error: "the config file could not be read" } : prepared.reason === "invalid" ? { ok: false, reason: "invalid", trigger, errors: prepared.errors } : { ok: false, reason: "restart-required", trigger, changes: prepared.changes };
+      const outcome: ReloadOutcome = prepared.ok ? { ok: false, reason: "internal", trigger, error: "the config file could not be read" } : refusedOutcome(prepared, trigger);
       for (const line of logLines(outcome, file)) console.error(line);
       return outcomeBody(outcome, file);
     }
