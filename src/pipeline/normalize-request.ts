@@ -7,6 +7,7 @@ import type { RoutePlan } from "../config/plan.ts";
 import { NORMALIZE_DEFAULTS } from "../config/schema-normalize.ts";
 import { parseSize } from "../config/units.ts";
 import type { ErrorCode } from "../errors.ts";
+import { isJsonType } from "../normalize/headers/media-type.ts";
 import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
 import { PathRejection } from "../normalize/path/normalize-path.ts";
 import { QueryRejection, queryToObject } from "../normalize/query/normalize-query.ts";
@@ -60,15 +61,6 @@ export interface PreparedBody {
 
 export function needsRequestBody(route: RoutePlan): boolean {
   return route.normalize?.requestJson != null || route.validator?.validatesBody === true;
-}
-
-/** True for application/json and any +json type, parameters ignored. */
-export function isJsonType(contentType: string | null): boolean {
-  if (contentType === null) return false;
-  let end = contentType.indexOf(";");
-  if (end === -1) end = contentType.length;
-  const t = contentType.slice(0, end).trim().toLowerCase();
-  return t === "application/json" || t.endsWith("+json");
 }
 
 /**

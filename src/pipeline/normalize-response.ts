@@ -5,12 +5,13 @@
 
 import type { JsonBodyPlan, RoutePlan } from "../config/plan.ts";
 import { envelopeError, type EnvelopeContext } from "../normalize/error-envelope/envelope-error.ts";
+import { isJsonType } from "../normalize/headers/media-type.ts";
 import { parseJsonBody, readBody } from "../normalize/json/body.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { decodeContent } from "./decode-body.ts";
 import { readStop } from "./read-stop.ts";
 import type { Refusal } from "./normalize-request.ts";
-import { isJsonType, isRefusal } from "./normalize-request.ts";
+import { isRefusal } from "./normalize-request.ts";
 
 /** A response on its way to the client; `json` set when its body was parsed (serialised last). */
 export interface ResponseParts {

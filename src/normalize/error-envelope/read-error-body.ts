@@ -1,6 +1,7 @@
 // What a backend's error body says, read defensively: any bytes, any Content-Type, possibly cut
 // short by the caller's cap. Nothing here throws.
 
+import { isJsonMediaType, mediaTypeOf } from "../headers/media-type.ts";
 import { textSnippet } from "./text-snippet.ts";
 
 export interface ErrorBodyReading {
@@ -28,7 +29,7 @@ export function readErrorBody(headers: readonly string[], body: Uint8Array, trun
   if (encoding !== null && encoding.trim().toLowerCase() !== "identity" && encoding.trim() !== "") return NOTHING;
 
   const mediaType = mediaTypeOf(headerValue(headers, "content-type"));
-  const declaredJson = mediaType === "application/json" || mediaType.endsWith("+json");
+  const declaredJson = isJsonMediaType(mediaType);
   // Without a Content-Type, a body that opens like JSON is given the chance to be JSON.
   const sniffJson = mediaType === "" && opensLikeJson(body);
   if (declaredJson || sniffJson) {
@@ -75,13 +76,6 @@ function opensLikeJson(body: Uint8Array): boolean {
     return c === 0x7b /* { */ || c === 0x5b /* [ */;
   }
   return false;
-}
-
-/** "application/json" from "Application/JSON; charset=utf-8"; "" when absent. */
-function mediaTypeOf(contentType: string | null): string {
-  if (contentType === null) return "";
-  const semi = contentType.indexOf(";");
-  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
 /** The first value of a header; names compared case-insensitively (this is the error path, not the hot one). */
