@@ -100,7 +100,7 @@ export class ReloadController {
   /** POST /config/reload on the admin listener (admin-server's `extra`); null for other requests. */
   readonly adminRoute = (req: Request): Response | null => {
     if (req.method !== "POST" || splitTarget(req.url)?.path !== RELOAD_PATH) return null;
-    return outcomeResponse(this.reload("admin"), this.opts.file);
+    return answerResponse(outcomeBody(this.reload("admin"), this.opts.file));
   };
 
   stop(): void {
@@ -138,8 +138,14 @@ export function logLines(o: ReloadOutcome, file: string, prefix = ""): string[] 
   return lines.map((line, i) => (i === lines.length - 1 ? `keel: ${prefix}${line}` : line));
 }
 
-/** HTTP status and JSON body of an outcome (the admin answer). */
-export function outcomeBody(o: ReloadOutcome, file: string): { status: number; body: Record<string, unknown> } {
+/** The admin answer to POST /config/reload: HTTP status and JSON body. */
+export interface ReloadAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** The admin answer of an outcome. */
+export function outcomeBody(o: ReloadOutcome, file: string): ReloadAnswer {
   if (o.ok) return { status: 200, body: { status: "reloaded", generation: o.generation, durationMs: Math.round(o.durationMs * 10) / 10, kept: o.kept } };
   const detail = describeOutcome(o, file).at(-1);
   if (o.reason === "invalid") {
@@ -149,7 +155,7 @@ export function outcomeBody(o: ReloadOutcome, file: string): { status: number; b
   return { status: 500, body: { status: "failed", detail } };
 }
 
-export function outcomeResponse(o: ReloadOutcome, file: string): Response {
-  const { status, body } = outcomeBody(o, file);
+/** The answer as a response (a single process's and the supervisor's alike). */
+export function answerResponse({ status, body }: ReloadAnswer): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
 }

@@ -13,7 +13,7 @@ import { splitTarget } from "../../pipeline/request-target.ts";
 import { displayHost, startFailureMessage } from "../gateway-server.ts";
 import { watchConfig, type ConfigWatch } from "../reload/config-watch.ts";
 import { prepareReload } from "../reload/prepare-reload.ts";
-import { describeOutcome, logLines, outcomeBody, refusedOutcome, RELOAD_PATH, type ReloadOutcome } from "../reload/reload-controller.ts";
+import { answerResponse, describeOutcome, logLines, outcomeBody, refusedOutcome, RELOAD_PATH, type ReloadAnswer, type ReloadOutcome } from "../reload/reload-controller.ts";
 import { renderPulled, WorkerMetricsSum } from "./metrics-sum.ts";
 import { WorkerSlot } from "./worker-slot.ts";
 
@@ -39,11 +39,6 @@ const KILL_GRACE_MS = 5000;
 
 export async function runSupervisor(opts: SupervisorOptions): Promise<number> {
   return new Supervisor(opts).run();
-}
-
-interface SupervisorReload {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
 }
 
 class Supervisor {
@@ -163,13 +158,13 @@ class Supervisor {
   // ---- reload -----------------------------------------------------------------------------
 
   /** Validate once, then every worker reloads the same text; reloads run one at a time. */
-  reload(trigger: string): Promise<SupervisorReload> {
+  reload(trigger: string): Promise<ReloadAnswer> {
     const next = this.reloadChain.then(() => this.reloadNow(trigger));
     this.reloadChain = next.catch(() => {});
     return next;
   }
 
-  private async reloadNow(trigger: string): Promise<SupervisorReload> {
+  private async reloadNow(trigger: string): Promise<ReloadAnswer> {
     const t0 = performance.now();
     const file = this.opts.file;
     let text: string | null = null;
@@ -219,7 +214,7 @@ class Supervisor {
   private adminRoute(req: Request): Response | Promise<Response> | null {
     const path = splitTarget(req.url)?.path ?? "/";
     if (req.method === "POST" && path === RELOAD_PATH) {
-      return this.reload("admin").then((r) => new Response(JSON.stringify(r.body), { status: r.status, headers: { "content-type": "application/json", "cache-control": "no-store" } }));
+      return this.reload("admin").then(answerResponse);
     }
     if ((req.method === "GET" || req.method === "HEAD") && (path === "/dashboard" || path === "/dashboard/" || path === "/dashboard/data")) {
       return this.fromFirstWorker(path);
