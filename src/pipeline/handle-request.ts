@@ -372,22 +372,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         // Awaited only when it is a promise (a streamed body, a hook): small JSON stays synchronous.
         return answer instanceof Promise ? await answer : answer;
       }
-      const out = new Headers();
-      const h = r.headers;
-      let typed = false;
-      for (let i = 0; i < h.length; i += 2) {
-        const name = h[i]!;
-        if (name === "content-type") typed = true;
-        out.append(name, h[i + 1]!);
-      }
-      out.set(idHeader, x.requestId);
-      if (x.rateLimit !== null) {
-        out.set("ratelimit-policy", x.rateLimitPolicy!);
-        out.set("ratelimit", x.rateLimit);
-      }
-      // Bun.serve labels a byte body without Content-Type "application/octet-stream"; a stream it leaves alone.
-      const payload = typed || !(r.body instanceof Uint8Array) ? r.body : bytesStream(r.body);
-      return finish(x, new Response(payload, { status: r.status, headers: out }));
+      return respond(x, r.status, r.headers, r.body);
     } catch (err) {
       return internal(x, err);
     } finally {
@@ -453,20 +438,26 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     const payload = finalBody(parts);
     const n = route.normalize;
     if (n !== null && n.responseHeaders !== null) n.responseHeaders.apply(parts.headers, x);
+    return respond(x, parts.status, parts.headers, payload);
+  }
+
+  /** The client's response: the upstream's (or rewritten) fields, the request id, the RateLimit fields. */
+  function respond(x: Exchange, status: number, h: readonly string[], body: string | Uint8Array | ReadableStream<Uint8Array> | null): Response {
     const out = new Headers();
-    const h = parts.headers;
     let typed = false;
     for (let i = 0; i < h.length; i += 2) {
-      if (h[i] === "content-type") typed = true;
-      out.append(h[i]!, h[i + 1]!);
+      const name = h[i]!;
+      if (name === "content-type") typed = true;
+      out.append(name, h[i + 1]!);
     }
     out.set(x.rt.plan.requestId.header, x.requestId);
     if (x.rateLimit !== null) {
       out.set("ratelimit-policy", x.rateLimitPolicy!);
       out.set("ratelimit", x.rateLimit);
     }
-    const body = typed || !(payload instanceof Uint8Array) ? payload : bytesStream(payload);
-    return finish(x, new Response(body, { status: parts.status, headers: out }));
+    // Bun.serve labels a byte body without Content-Type "application/octet-stream"; a stream it leaves alone.
+    const payload = typed || !(body instanceof Uint8Array) ? body : bytesStream(body);
+    return finish(x, new Response(payload, { status, headers: out }));
   }
 
   /** An aggregating route: its calls in parallel within the deadline, merged, then the response rules. */
