@@ -21,13 +21,21 @@ export interface DashboardSource {
   data(): DashboardData;
 }
 
+const DATA_PATH = "/dashboard/data";
+const isPagePath = (path: string) => path === "/dashboard" || path === "/dashboard/";
+
+/** Whether dashboardRoutes answers `path` (a workers' supervisor forwards these paths to a worker). */
+export function isDashboardPath(path: string): boolean {
+  return isPagePath(path) || path === DATA_PATH;
+}
+
 /** null = not a dashboard path (the caller answers 404 or tries its other routes). */
 export type DashboardRoutes = (path: string) => Response | null;
 
 export function dashboardRoutes(source: DashboardSource): DashboardRoutes {
   return (path) => {
-    if (path === "/dashboard" || path === "/dashboard/") return new Response(PAGE, { headers: PAGE_HEADERS });
-    if (path === "/dashboard/data") return new Response(JSON.stringify(source.data()), { headers: DATA_HEADERS });
+    if (isPagePath(path)) return new Response(PAGE, { headers: PAGE_HEADERS });
+    if (path === DATA_PATH) return new Response(JSON.stringify(source.data()), { headers: DATA_HEADERS });
     return null;
   };
 }

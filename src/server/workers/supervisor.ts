@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import type { Plan } from "../../config/plan.ts";
 import { startAdminServer, type AdminServer } from "../../admin/admin-server.ts";
+import { isDashboardPath } from "../../admin/dashboard/dashboard-routes.ts";
 import { GatewayMetrics } from "../../observe/gateway-metrics.ts";
 import { splitTarget } from "../../pipeline/request-target.ts";
 import { displayHost, startFailureMessage } from "../gateway-server.ts";
@@ -216,7 +217,7 @@ class Supervisor {
     if (req.method === "POST" && path === RELOAD_PATH) {
       return this.reload("admin").then(answerResponse);
     }
-    if ((req.method === "GET" || req.method === "HEAD") && (path === "/dashboard" || path === "/dashboard/" || path === "/dashboard/data")) {
+    if ((req.method === "GET" || req.method === "HEAD") && isDashboardPath(path)) {
       return this.fromFirstWorker(path);
     }
     return null;
