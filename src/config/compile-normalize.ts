@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { compileAggregate } from "../aggregate/compile-aggregate.ts";
 import { loadHookModule } from "../hooks/load-hooks.ts";
 import { compileHeaderRules } from "../normalize/headers/header-rules.ts";
-import { compileJsonRules } from "../normalize/json/compile-json-rules.ts";
+import { compileJsonRules, type JsonLimits } from "../normalize/json/compile-json-rules.ts";
 import { compilePathNormalizer, type PathNormalizer, type PathOptions } from "../normalize/path/normalize-path.ts";
 import { compileQueryNormalizer } from "../normalize/query/normalize-query.ts";
 import { compileRouteValidator } from "../validate/route-validator.ts";
@@ -28,14 +28,20 @@ export function compileListenerPath(raw: RawPathOptions | undefined): PathNormal
   return compilePathNormalizer(pathOptions(raw, NORMALIZE_DEFAULTS.path));
 }
 
+/** The caps of a JSON body a route reads without its own json rules (validation, aggregate calls). */
+export const DEFAULT_JSON_LIMITS: JsonLimits = {
+  maxBytes: parseSize(NORMALIZE_DEFAULTS.json.maxBytes) as number,
+  maxDepth: NORMALIZE_DEFAULTS.json.maxDepth,
+};
+
 function jsonBody(raw: RawJsonRules | undefined): JsonBodyPlan | null {
   if (raw === undefined) return null;
   const { maxBytes, maxDepth, ...rules } = raw;
   return {
     transform: compileJsonRules(rules),
     limits: {
-      maxBytes: parseSize(maxBytes ?? NORMALIZE_DEFAULTS.json.maxBytes) as number,
-      maxDepth: maxDepth ?? NORMALIZE_DEFAULTS.json.maxDepth,
+      maxBytes: maxBytes === undefined ? DEFAULT_JSON_LIMITS.maxBytes : (parseSize(maxBytes) as number),
+      maxDepth: maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth,
     },
   };
 }

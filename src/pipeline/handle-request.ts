@@ -30,8 +30,7 @@ import { isRefusal, needsRequestBody, normalizeTarget, prepareRequest, type Prep
 import { finalBody, normalizeResponse, readsResponseBody, removeHeader, type ReadBound } from "./normalize-response.ts";
 import { hookRequest, replyResponse, runOnRequest, runOnResponse } from "./route-hooks.ts";
 import { aggregateCaller } from "./aggregate-call.ts";
-import { NORMALIZE_DEFAULTS } from "../config/schema-normalize.ts";
-import { parseSize } from "../config/units.ts";
+import { DEFAULT_JSON_LIMITS } from "../config/compile-normalize.ts";
 import type { ResponseParts } from "./normalize-response.ts";
 import type { AccessLog } from "../observe/access-log/access-log.ts";
 import { accessLine } from "../observe/access-log/access-line.ts";
@@ -51,8 +50,6 @@ export interface HandlerDeps {
 type Handler = (req: Request, server: Server<undefined>) => Response | Promise<Response>;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
-/** Caps on each aggregate call's body when the route sets no response JSON rules. */
-const AGGREGATE_LIMITS = { maxBytes: parseSize(NORMALIZE_DEFAULTS.json.maxBytes) as number, maxDepth: NORMALIZE_DEFAULTS.json.maxDepth };
 
 /** Per-request state the phases share; one object, no closures per request. Also the rate-limit key input. */
 class Exchange implements KeyInput {
@@ -496,7 +493,8 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         const reply = await runOnRequest(route.hooks, hookReq, hookMetrics, route.name);
           if (reply !== null) return answerReply(x, reply);
       }
-      const limits = n?.responseJson?.limits ?? AGGREGATE_LIMITS;
+      // Caps on each call's body: the response JSON rules', else the defaults.
+      const limits = n?.responseJson?.limits ?? DEFAULT_JSON_LIMITS;
       const call = aggregateCaller({ deps: attemptDeps, req: x.req, route: routeRt, rt: x.rt, headers, start: x.start, deadline, budgetAt, limits });
       const outcome = await route.aggregate!.run(x.params, call);
       if (!outcome.ok) {

@@ -4,8 +4,7 @@
 // value the handler turns into a problem response; nothing here throws on bad input.
 
 import type { RoutePlan } from "../config/plan.ts";
-import { NORMALIZE_DEFAULTS } from "../config/schema-normalize.ts";
-import { parseSize } from "../config/units.ts";
+import { DEFAULT_JSON_LIMITS } from "../config/compile-normalize.ts";
 import type { ErrorCode } from "../errors.ts";
 import { isJsonType } from "../normalize/headers/media-type.ts";
 import { parseJsonBody, readBody, serializeJson } from "../normalize/json/body.ts";
@@ -46,9 +45,6 @@ export function normalizeTarget(route: RoutePlan, t: NormalizedTarget): Refusal 
   return null;
 }
 
-/** Default cap on a body read only for validation. */
-const VALIDATION_BODY_BYTES = parseSize(NORMALIZE_DEFAULTS.json.maxBytes) as number;
-
 /** The request body as the route will forward it, when the route reads bodies at all. */
 export interface PreparedBody {
   /** The parsed (and rewritten) JSON; undefined when the request had no body. */
@@ -81,7 +77,7 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
         return { code: "KEEL_UNSUPPORTED_MEDIA_TYPE", detail: `route "${route.name}" reads JSON request bodies; Content-Type is ${contentType === null ? "absent" : JSON.stringify(contentType)}` };
       }
     } else {
-      const cap = Math.min(route.maxRequestBodyBytes, json?.limits.maxBytes ?? VALIDATION_BODY_BYTES);
+      const cap = Math.min(route.maxRequestBodyBytes, json?.limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes);
       prepared.consumed = true;
       // The upload must arrive by the request timeout; a client that leaves stops the read too.
       const stop = readStop(req, uploadDeadline);
@@ -93,7 +89,7 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
         return { code: "KEEL_CLIENT_CLOSED", detail: "the client closed the connection while sending the body" };
       }
       if (read.bytes.length > 0) {
-        const parsed = parseJsonBody(read.bytes, json?.limits ?? { maxBytes: cap, maxDepth: NORMALIZE_DEFAULTS.json.maxDepth });
+        const parsed = parseJsonBody(read.bytes, json?.limits ?? { maxBytes: cap, maxDepth: DEFAULT_JSON_LIMITS.maxDepth });
         if (!parsed.ok) {
           if (parsed.reason === "too-large") return { code: "KEEL_REQUEST_BODY_TOO_LARGE", detail: parsed.message };
           return { code: "KEEL_INVALID_JSON", detail: `request body: ${parsed.message}` };
