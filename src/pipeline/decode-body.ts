@@ -2,7 +2,9 @@
 // body-rewriting routes for identity encoding, so this runs only for a backend that ignores that.
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 
-export type Decoded = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly message: string };
+export type Decoded =
+  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly reason: "too-large" | "undecodable"; readonly message: string };
 
 /** `encoding` as in the header (null/identity = none); output capped at maxBytes. Never throws. */
 export function decodeContent(bytes: Uint8Array, encoding: string | null, maxBytes: number): Decoded {
@@ -21,11 +23,11 @@ export function decodeContent(bytes: Uint8Array, encoding: string | null, maxByt
       case "br":
         return { ok: true, bytes: brotliDecompressSync(bytes, opts) };
       default:
-        return { ok: false, message: `Content-Encoding ${JSON.stringify(encoding)} cannot be decoded` };
+        return { ok: false, reason: "undecodable", message: `Content-Encoding ${JSON.stringify(encoding)} cannot be decoded` };
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ERR_BUFFER_TOO_LARGE") return { ok: false, message: `body decodes to more than ${maxBytes} bytes` };
-    return { ok: false, message: `Content-Encoding ${e}: ${(err as Error).message}` };
+    if (code === "ERR_BUFFER_TOO_LARGE") return { ok: false, reason: "too-large", message: `body decodes to more than ${maxBytes} bytes` };
+    return { ok: false, reason: "undecodable", message: `Content-Encoding ${e}: ${(err as Error).message}` };
   }
 }

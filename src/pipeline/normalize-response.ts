@@ -113,7 +113,7 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan): R
   }
   const encoding = headerOf(parts.headers, "content-encoding");
   const decoded = decodeContent(read.bytes, encoding, cap);
-  if (!decoded.ok) return { code: decoded.message.startsWith("body decodes") ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
+  if (!decoded.ok) return { code: decoded.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
   const parsed = parseJsonBody(decoded.bytes, json.limits);
   if (!parsed.ok) {
     if (parsed.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body: ${parsed.message}` };
