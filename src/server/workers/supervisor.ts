@@ -12,6 +12,7 @@ import { isDashboardPath } from "../../admin/dashboard/dashboard-routes.ts";
 import { GatewayMetrics } from "../../observe/gateway-metrics.ts";
 import { splitTarget } from "../../pipeline/request-target.ts";
 import { displayHost, startFailureMessage } from "../gateway-server.ts";
+import { listenerProto } from "../tls/tls-options.ts";
 import { watchConfig, type ConfigWatch } from "../reload/config-watch.ts";
 import { prepareReload } from "../reload/prepare-reload.ts";
 import { answerResponse, describeOutcome, logLines, outcomeBody, refusedOutcome, RELOAD_PATH, type ReloadAnswer, type ReloadOutcome } from "../reload/reload-controller.ts";
@@ -110,7 +111,7 @@ class Supervisor {
       await this.admin?.stop();
       return 1;
     }
-    console.log(`keel: proxy listening on http://${displayHost(plan.listen.host)}:${this.port} (${this.slots.length} workers, pids ${this.slots.map((s) => s.pid).join(" ")})`);
+    console.log(`keel: proxy listening on ${listenerProto(plan.listen)}://${displayHost(plan.listen.host)}:${this.port} (${this.slots.length} workers, pids ${this.slots.map((s) => s.pid).join(" ")})`);
     if (this.admin) console.log(`keel: admin on ${this.admin.url} (/healthz /readyz /metrics /config/reload /dashboard)`);
     started = true;
     if (this.opts.watch) this.watcher = watchConfig(this.opts.file, () => void this.reload("watch"));
