@@ -46,13 +46,13 @@ export function aggregateCaller(c: AggregateCallContext): CallFn {
     const read = await readBody(r.body, c.limits.maxBytes, stop.signal);
     stop.done();
     if (!read.ok) {
-      if (read.reason === "stopped") return { ok: false, status: r.status, code: stop.why() === "client" ? "KEEL_CLIENT_CLOSED" : "KEEL_UPSTREAM_TIMEOUT", detail: `${upstream} did not send the whole body of GET ${target} in time` };
+      if (read.reason === "stopped") return { ok: false, status: r.status, code: stop.why() === "client" ? "KEEL_CLIENT_CLOSED" : c.deadline === c.budgetAt ? "KEEL_BUDGET_EXHAUSTED" : "KEEL_UPSTREAM_TIMEOUT", detail: `${upstream} did not send the whole body of GET ${target} in time` };
       if (read.reason === "too-large") return { ok: false, status: r.status, code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `body over ${c.limits.maxBytes} bytes` };
       return { ok: false, status: r.status, code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the body" };
     }
     if (r.status < 200 || r.status >= 300) return { ok: false, status: r.status, code: "KEEL_UPSTREAM_ERROR_RESPONSE", detail: `${upstream} answered ${r.status} to GET ${target}` };
     const decoded = decodeContent(read.bytes, headerOf(r.headers, "content-encoding"), c.limits.maxBytes);
-    if (!decoded.ok) return { ok: false, status: r.status, code: "KEEL_UPSTREAM_INVALID_JSON", detail: decoded.message };
+    if (!decoded.ok) return { ok: false, status: r.status, code: decoded.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: decoded.message };
     if (decoded.bytes.length === 0) return { ok: true, status: r.status, body: null };
     const parsed = parseJsonBody(decoded.bytes, c.limits);
     if (!parsed.ok) return { ok: false, status: r.status, code: parsed.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: parsed.message };

@@ -491,7 +491,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       if (route.hooks !== null) {
         hookReq = hookRequest({ method: x.req.method, path: t.path, query: t.query, headers, body: undefined, route: route.name, params: x.params, clientIp: x.clientIp, requestId: x.requestId });
         const reply = await runOnRequest(route.hooks, hookReq, hookMetrics, route.name);
-          if (reply !== null) return answerReply(x, reply);
+        if (reply !== null) return answerReply(x, reply);
       }
       // Caps on each call's body: the response JSON rules', else the defaults.
       const limits = n?.responseJson?.limits ?? DEFAULT_JSON_LIMITS;
