@@ -36,7 +36,8 @@ Try:
   curl -i ${gw.url}/api/orders/7        # route orders (prefix stripped)
   curl -i ${gw.url}/nowhere             # no route: a 404 problem+json
 ${gw.admin ? `
-Admin:  ${gw.admin.url}/metrics   ${gw.admin.url}/healthz   ${gw.admin.url}/readyz` : ""}
+Dashboard:  ${gw.admin.url}/dashboard   (live charts; open it in a browser)
+Admin:      ${gw.admin.url}/metrics   ${gw.admin.url}/healthz   ${gw.admin.url}/readyz` : ""}
 
 Ctrl-C drains and stops.`);
 
