@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { ROOT } from "./peers.ts";
-import { freePort } from "./procs.ts";
+import { freePort, spawnGroup, type Child } from "./procs.ts";
 
 /** Free ports from `from` upwards, each one once. */
 export function portAllocator(from: number): () => number {
@@ -51,4 +51,30 @@ export function argsOrExit<T>(prefix: string, parse: (argv: string[]) => T): T {
 /** A fresh folder name under bench/.tmp/runs for this run's raw outputs. */
 export function runDirName(prefix = ""): string {
   return `${prefix}${new Date().toISOString().replace(/[:.]/g, "-")}`;
+}
+
+/** A child pinned to one core (taskset), in its own process group, and its command for the report. */
+export interface Pinned {
+  readonly child: Child;
+  readonly command: string;
+  readonly log: string;
+}
+
+export function startPinned(name: string, core: number, cmd: string[], env: Record<string, string>, log: string): Pinned {
+  const full = ["taskset", "-c", String(core), ...cmd];
+  return { child: spawnGroup(name, full, { env, log, cwd: ROOT }), command: shell(full, env), log };
+}
+
+/** Polls `check` until it returns true; false if the child exits or `readyMs` passes. */
+export async function waitUntilReady(child: Child, check: () => Promise<boolean>, readyMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + readyMs;
+  while (Date.now() < deadline && !child.exited) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(100);
+  }
+  return false;
 }

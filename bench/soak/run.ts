@@ -10,9 +10,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { join, resolve } from "node:path";
-import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell } from "../lib/harness.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell, startPinned, waitUntilReady, type Pinned } from "../lib/harness.ts";
 import { BUN, ROOT, backendLaunch } from "../lib/peers.ts";
-import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb, type Child } from "../lib/procs.ts";
+import { ForeignCpu, installCleanup, stopGroup, treeRssMb } from "../lib/procs.ts";
 import type { WrkResult } from "../lib/wrk.ts";
 import { parseSoakArgs } from "./args.ts";
 import { renderChart } from "./chart.ts";
@@ -25,7 +25,6 @@ const SOAK_DIR = import.meta.dir;
 const CONFIG = join(SOAK_DIR, "keel-soak.yaml");
 const WINDOW_S = 10;
 const BASELINE_S = 60;
-const READY_MS = 20_000;
 /** Targets in turn: query normalisation, path normalisation (dot segments), JSON rules on 1 KB. */
 const PATHS = ["/api/v1/items/42?b=2&a=1&utm_source=soak", "/api/v1/./users/../users/7", "/json/user-1k.json"] as const;
 
@@ -47,31 +46,7 @@ const nextPort = portAllocator(19700);
 const loadAvg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const get = (url: string) => fetch(url, { headers: { connection: "close" }, signal: AbortSignal.timeout(2000) });
 
-interface Started {
-  child: Child;
-  command: string;
-}
-
-function start(name: string, core: number, cmd: string[], env: Record<string, string>, log: string): Started {
-  const full = ["taskset", "-c", String(core), ...cmd];
-  return { child: spawnGroup(name, full, { env, log, cwd: ROOT }), command: shell(full, env) };
-}
-
-/** Polls `check` until true; false when the child exits or READY_MS passes. */
-async function waitFor(child: Child, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + READY_MS;
-  while (Date.now() < deadline && !child.exited) {
-    try {
-      if (await check()) return true;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(100);
-  }
-  return false;
-}
-
-interface Keel extends Started {
+interface Keel extends Pinned {
   baseUrl: string;
   adminUrl: string;
   log: string;
@@ -83,8 +58,8 @@ async function startKeel(name: string, backendPort: number): Promise<Keel> {
   const adminPort = nextPort();
   const env = { KEEL_PORT: String(port), KEEL_ADMIN_PORT: String(adminPort), BACKEND_PORT: String(backendPort) };
   const log = join(outDir, `${name}.log`);
-  const keel: Keel = { ...start(name, 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", CONFIG], env, log), baseUrl: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, log };
-  const ready = await waitFor(keel.child, async () => {
+  const keel: Keel = { ...startPinned(name, 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", CONFIG], env, log), baseUrl: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, log };
+  const ready = await waitUntilReady(keel.child, async () => {
     if ((await get(`${keel.adminUrl}/readyz`)).status !== 200) return false;
     for (const p of PATHS) {
       const res = await get(keel.baseUrl + p);
@@ -148,7 +123,7 @@ async function main(): Promise<number> {
   mkdirSync(backendDir, { recursive: true });
   const backendPort = nextPort();
   const be = backendLaunch(backendDir, backendPort, nextPort());
-  const backend = start("backend", 1, be.cmd, be.env ?? {}, join(backendDir, "process.log"));
+  const backend = startPinned("backend", 1, be.cmd, be.env ?? {}, join(backendDir, "process.log"));
   let keel: Keel | null = null;
   try {
     // ---- capacity: a Keel of its own (its saturated memory must not be the soak's baseline),

@@ -7,15 +7,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { join, resolve } from "node:path";
 import { BENCH_DIR, BODY, BUN, ROOT } from "../lib/peers.ts";
-import { ForeignCpu, installCleanup, spawnGroup, stopGroup, type Child } from "../lib/procs.ts";
+import { ForeignCpu, installCleanup, stopGroup } from "../lib/procs.ts";
 import { putScenarioBlock } from "../lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 import { renderTail, type Counts, type HedgeRun, type StormRun, type TailMeta } from "./report.ts";
-import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell } from "../lib/harness.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell, startPinned, waitUntilReady, type Pinned } from "../lib/harness.ts";
 
 const TAIL_DIR = import.meta.dir;
 const PATH = "/api/items/42?fields=id,name";
-const READY_MS = 20_000;
 /** After wrk stops, requests it left in flight (and slow 50 ms answers) settle before counts are read. */
 const SETTLE_MS = 300;
 
@@ -110,37 +109,11 @@ const nextPort = portAllocator(18600);
 
 
 
-interface Started {
-  child: Child;
-  command: string;
-  log: string;
-}
-
-function start(name: string, core: number, cmd: string[], env: Record<string, string>, log: string): Started {
-  const full = ["taskset", "-c", String(core), ...cmd];
-  const child = spawnGroup(name, full, { env, log, cwd: ROOT });
-  return { child, command: shell(full, env), log };
-}
-
-/** Polls `check` until it returns true; false if the child exits or READY_MS passes. */
-async function waitFor(child: Child, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + READY_MS;
-  while (Date.now() < deadline && !child.exited) {
-    try {
-      if (await check()) return true;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(100);
-  }
-  return false;
-}
-
 const get = (url: string) => fetch(url, { headers: { connection: "close" }, signal: AbortSignal.timeout(1000) });
 
 // ---- backends
 
-interface Backend extends Started {
+interface Backend extends Pinned {
   name: string;
   port: number;
   count(): Promise<Counts>;
@@ -150,10 +123,10 @@ async function startBackend(name: string, env: Record<string, string>): Promise<
   const dir = join(runDir, `backend-${name}`);
   mkdirSync(dir, { recursive: true });
   const port = nextPort();
-  const s = start(`backend-${name}`, 1, [BUN, join(TAIL_DIR, "backend.ts")], { BACKEND_PORT: String(port), ...env }, join(dir, "process.log"));
+  const s = startPinned(`backend-${name}`, 1, [BUN, join(TAIL_DIR, "backend.ts")], { BACKEND_PORT: String(port), ...env }, join(dir, "process.log"));
   const countUrl = `http://127.0.0.1:${port}/__count`;
   const count = async (): Promise<Counts> => (await (await get(countUrl)).json()) as Counts;
-  if (!(await waitFor(s.child, async () => (await get(countUrl)).status === 200))) {
+  if (!(await waitUntilReady(s.child, async () => (await get(countUrl)).status === 200))) {
     throw new Error(`backend ${name} did not start:\n${lastLines(s.log)}`);
   }
   return { ...s, name, port, count };
@@ -163,7 +136,7 @@ const minus = (a: Counts, b: Counts): Counts => ({ served: a.served - b.served, 
 
 // ---- Keel
 
-interface Keel extends Started {
+interface Keel extends Pinned {
   url: string;
   adminUrl: string;
 }
@@ -174,10 +147,10 @@ async function startKeel(phase: string, config: string, a: Backend, b: Backend, 
   const port = nextPort();
   const admin = nextPort();
   const env = { KEEL_PORT: String(port), KEEL_ADMIN_PORT: String(admin), BACKEND_A_PORT: String(a.port), BACKEND_B_PORT: String(b.port) };
-  const s = start(`keel-${phase}`, 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", config], env, join(dir, "process.log"));
+  const s = startPinned(`keel-${phase}`, 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", config], env, join(dir, "process.log"));
   const keel = { ...s, url: `http://127.0.0.1:${port}${PATH}`, adminUrl: `http://127.0.0.1:${admin}` };
   // Ready = /readyz says so and a request goes through (the storm's backend A answers 503: any answer will do).
-  const ok = await waitFor(s.child, async () => {
+  const ok = await waitUntilReady(s.child, async () => {
     if ((await get(`${keel.adminUrl}/readyz`)).status !== 200) return false;
     const res = await get(keel.url);
     const text = await res.text();
