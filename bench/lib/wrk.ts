@@ -39,40 +39,50 @@ export function wrkEnv(run: WrkRun): Record<string, string> {
 }
 
 /** Runs wrk to completion; raw output lands in `log`. While it runs, `during` is called every second. */
-export async function runWrk(run: WrkRun, url: string, log: string, during: () => void = () => {}): Promise<WrkResult> {
-  const child = spawnGroup("wrk", wrkCommand(run, url), { env: { BENCH_DELAY_MS: "", BENCH_XFF_KEYS: "", ...wrkEnv(run) }, log });
+export function runWrk(run: WrkRun, url: string, log: string, during: () => void = () => {}): Promise<WrkResult> {
+  return runWrkCommand(wrkCommand(run, url), { BENCH_DELAY_MS: "", BENCH_XFF_KEYS: "", ...wrkEnv(run) }, run.seconds, log, during);
+}
+
+/**
+ * Runs a wrk command line whose script prints a `BENCH key=value ...` line (wrk-report.lua,
+ * soak/soak.lua) and reads that line; raw output in `log`, `during` called every second.
+ */
+export async function runWrkCommand(cmd: string[], env: Record<string, string>, seconds: number, log: string, during: () => void = () => {}): Promise<WrkResult> {
+  const child = spawnGroup("wrk", cmd, { env, log });
   const tick = setInterval(during, 1000);
   // Bounded: wrk stops itself after -d; the +15 s is only for a wedged wrk.
-  const killer = setTimeout(() => stopGroup(child), (run.seconds + 15) * 1000);
+  const killer = setTimeout(() => void stopGroup(child), (seconds + 15) * 1000);
   await child.proc.exited;
   clearInterval(tick);
   clearTimeout(killer);
   await stopGroup(child);
-  return parse(readFileSync(log, "utf8"), log);
+  return parseBenchLine(readFileSync(log, "utf8"), log);
 }
 
-function parse(out: string, log: string): WrkResult {
+/** The `BENCH key=value ...` line (latencies in µs there, in ms here). */
+export function parseBenchLine(out: string, log: string): WrkResult {
   const line = out.split("\n").find((l) => l.startsWith("BENCH "));
-  if (!line) throw new Error(`wrk printed no BENCH line, see ${log}`);
+  if (!line) throw new Error(`wrk printed no BENCH line, see ${log}:\n${out.slice(-500)}`);
   const v: Record<string, number> = {};
   for (const kv of line.slice(6).trim().split(" ")) {
     const [k, n] = kv.split("=");
     v[k!] = Number(n);
   }
-  const errors = { connect: v.connect!, read: v.read!, write: v.write!, status: v.status!, timeout: v.timeout! };
-  const seconds = v.duration_us! / 1e6;
+  const errors = { connect: v.connect ?? 0, read: v.read ?? 0, write: v.write ?? 0, status: v.status ?? 0, timeout: v.timeout ?? 0 };
+  const seconds = (v.duration_us ?? 0) / 1e6;
   const ms = (us: number | undefined) => (us ?? 0) / 1000;
+  const requests = v.requests ?? 0;
   return {
-    requests: v.requests!,
+    requests,
     seconds,
-    rps: (v.requests! - errors.status) / seconds,
+    rps: seconds > 0 ? (requests - errors.status) / seconds : 0,
     p50: ms(v.p50),
     p99: ms(v.p99),
     p999: ms(v.p999),
     p9999: ms(v.p9999),
     max: ms(v.max),
     errors,
-    errorTotal: Object.values(errors).reduce((a, b) => a + b, 0),
+    errorTotal: errors.connect + errors.read + errors.write + errors.status + errors.timeout,
   };
 }
 
