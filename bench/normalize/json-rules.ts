@@ -1,11 +1,14 @@
-// Rough cost of a JSON body through Keel's normalisation: parse (size, depth and UTF-8 guards) +
-// the compiled rules (the example config of docs/normalize.md) + serialize, for a ~1 KB and a
-// ~64 KB body. Prints ns per call, in total and per phase (best of 7 rounds). Not a test; ~10 s.
+// Rough cost of a JSON body through Keel's normalisation, the example config of docs/normalize.md
+// on a ~1 KB and a ~64 KB body: the byte path (one pass over the bytes, what the request path
+// runs) and the tree path (parse with the size, depth and UTF-8 guards + the compiled rules +
+// serialize, what it falls back to), in total and per phase. Prints ns per call (best of 7
+// rounds). Not a test; ~15 s.
 //   bun bench/normalize/json-rules.ts
 import { parseJsonBody } from "../../src/normalize/json/parse-json-body.ts";
 import { compileJsonRules, type JsonRulesConfig } from "../../src/normalize/json/compile-json-rules.ts";
 import { serializeJson } from "../../src/normalize/json/serialize-json.ts";
 import { EXAMPLE_JSON_RULES } from "../../src/normalize/json/example-rules.ts";
+import { compileByteRules } from "../../src/normalize/json/bytes/compile-byte-rules.ts";
 
 const config: JsonRulesConfig = EXAMPLE_JSON_RULES;
 const limits = { maxBytes: 1 << 20, maxDepth: 64 };
@@ -33,6 +36,7 @@ function bodyWith(items: number): Uint8Array {
 }
 
 const transform = compileJsonRules(config);
+const byteTransform = compileByteRules(config)!;
 
 function once(bytes: Uint8Array): number {
   const parsed = parseJsonBody(bytes, limits);
@@ -68,21 +72,25 @@ for (const [label, items, calls] of [["~1 KB", 5, 20_000], ["~64 KB", 440, 300]]
   const bytes = bodyWith(items);
   const outBytes = once(bytes);
   const transformed = (transform((parseJsonBody(bytes, limits) as { value: unknown }).value) as { value: unknown }).value;
-  const best = { total: Infinity, parse: Infinity, rules: Infinity, serialize: Infinity };
+  const fromBytes = byteTransform(bytes, limits);
+  if (fromBytes === null || Buffer.compare(fromBytes, serializeJson(transformed)) !== 0) throw new Error("the byte path must take this body and match the tree path");
+  const best = { bytePath: Infinity, total: Infinity, parse: Infinity, rules: Infinity, serialize: Infinity };
   // Rounds interleave the phases and keep each one's best: the machine is shared, the best round is the least disturbed.
   for (let round = 0; round <= ROUNDS; round++) {
+    const bytePath = timed(() => byteTransform(bytes, limits), calls);
     const total = timed(() => once(bytes), calls);
     const parse = timed(() => parseJsonBody(bytes, limits), calls);
     const rules = timedRules(bytes, calls);
     const serialize = timed(() => serializeJson(transformed), calls);
     if (round === 0) continue; // warm-up: JIT tiers, the key-case cache
+    best.bytePath = Math.min(best.bytePath, bytePath);
     best.total = Math.min(best.total, total);
     best.parse = Math.min(best.parse, parse);
     best.rules = Math.min(best.rules, rules);
     best.serialize = Math.min(best.serialize, serialize);
   }
   console.log(
-    `${label} (${bytes.length} B in, ${outBytes} B out): parse+rules+serialize ${best.total.toFixed(0)} ns/call` +
+    `${label} (${bytes.length} B in, ${outBytes} B out): byte path ${best.bytePath.toFixed(0)} ns/call | tree path ${best.total.toFixed(0)} ns/call:` +
       ` | parse ${best.parse.toFixed(0)} ns, rules ${best.rules.toFixed(0)} ns, serialize ${best.serialize.toFixed(0)} ns`,
   );
 }

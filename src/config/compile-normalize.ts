@@ -5,6 +5,7 @@ import { compileAggregate } from "../aggregate/compile-aggregate.ts";
 import { loadHookModule } from "../hooks/load-hooks.ts";
 import { compileHeaderRules } from "../normalize/headers/header-rules.ts";
 import { compileJsonRules, type JsonLimits } from "../normalize/json/compile-json-rules.ts";
+import { compileByteRules } from "../normalize/json/bytes/compile-byte-rules.ts";
 import { compilePathNormalizer, type PathNormalizer, type PathOptions } from "../normalize/path/normalize-path.ts";
 import { compileQueryNormalizer } from "../normalize/query/normalize-query.ts";
 import { compileRouteValidator } from "../validate/route-validator.ts";
@@ -39,6 +40,7 @@ function jsonBody(raw: RawJsonRules | undefined): JsonBodyPlan | null {
   const { maxBytes, maxDepth, ...rules } = raw;
   return {
     transform: compileJsonRules(rules),
+    byteTransform: compileByteRules(rules),
     limits: {
       maxBytes: maxBytes === undefined ? DEFAULT_JSON_LIMITS.maxBytes : (parseSize(maxBytes) as number),
       maxDepth: maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth,

@@ -6,6 +6,7 @@ import type { CompiledAggregate } from "../aggregate/compile-aggregate.ts";
 import type { HookModule } from "../hooks/types.ts";
 import type { HeaderRules } from "../normalize/headers/header-rules.ts";
 import type { JsonLimits, JsonTransform } from "../normalize/json/compile-json-rules.ts";
+import type { ByteTransform } from "../normalize/json/bytes/compile-byte-rules.ts";
 import type { PathNormalizer } from "../normalize/path/normalize-path.ts";
 import type { QueryNormalizer } from "../normalize/query/normalize-query.ts";
 import type { RouteValidator } from "../validate/route-validator.ts";
@@ -81,6 +82,8 @@ export interface RouteMatchPlan {
 /** JSON rules of one direction, compiled, with the caps on the body they read. */
 export interface JsonBodyPlan {
   readonly transform: JsonTransform;
+  /** The same rules in one pass over the bytes (null: the rules need the tree path); it hands back what it does not do. */
+  readonly byteTransform: ByteTransform | null;
   readonly limits: JsonLimits;
 }
 

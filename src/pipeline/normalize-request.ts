@@ -89,6 +89,14 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
         return { code: "KEEL_CLIENT_CLOSED", detail: "the client closed the connection while sending the body" };
       }
       if (read.bytes.length > 0) {
+        // Nothing needs the body as a value (no schema, no hook): the rules run over the bytes.
+        if (json !== null && json.byteTransform !== null && validator === null && route.hooks === null) {
+          const bytes = json.byteTransform(read.bytes, json.limits);
+          if (bytes !== null) {
+            prepared.bytes = bytes;
+            return prepared;
+          }
+        }
         const parsed = parseJsonBody(read.bytes, json?.limits ?? { maxBytes: cap, maxDepth: DEFAULT_JSON_LIMITS.maxDepth });
         if (!parsed.ok) {
           if (parsed.reason === "too-large") return { code: "KEEL_REQUEST_BODY_TOO_LARGE", detail: parsed.message };

@@ -91,7 +91,9 @@ export function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: En
   const json = n.responseJson;
   if (!envelope && (json === null || r.body === null || r.status < 200 || r.status >= 300 || !isJsonType(headerOf(r.headers, "content-type")))) return parts;
   const cap = envelope ? n.errorBodyBytes : json!.limits.maxBytes;
-  const after = (read: ReadResult | Refusal) => (isRefusal(read) ? read : envelope ? withEnvelope(parts, r, read, ctx) : withJson(parts, read, json!));
+  // The byte path needs no parsed value; an onResponse hook does.
+  const byValue = route.hooks !== null && route.hooks.module.onResponse !== undefined;
+  const after = (read: ReadResult | Refusal) => (isRefusal(read) ? read : envelope ? withEnvelope(parts, r, read, ctx) : withJson(parts, read, json!, byValue));
   if (r.body instanceof ReadableStream) return readWithin(r.body, cap, bound).then(after);
   return after(readBytes(r.body, cap));
 }
@@ -105,7 +107,7 @@ function withEnvelope(parts: ResponseParts, r: UpstreamResponse, read: ReadResul
   return parts;
 }
 
-function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan): ResponseParts | Refusal {
+function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, byValue: boolean): ResponseParts | Refusal {
   const cap = json.limits.maxBytes;
   if (!read.ok) {
     if (read.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body over ${cap} bytes (the route buffers JSON bodies up to this size)` };
@@ -114,6 +116,16 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan): R
   const encoding = headerOf(parts.headers, "content-encoding");
   const decoded = decodeContent(read.bytes, encoding, cap);
   if (!decoded.ok) return { code: decoded.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
+  if (!byValue && json.byteTransform !== null) {
+    // One pass over the bytes; anything it does not do (and every error) goes the tree path below.
+    const bytes = json.byteTransform(decoded.bytes, json.limits);
+    if (bytes !== null) {
+      if (encoding !== null) removeHeader(parts.headers, "content-encoding");
+      removeHeader(parts.headers, "content-length");
+      parts.body = bytes;
+      return parts;
+    }
+  }
   const parsed = parseJsonBody(decoded.bytes, json.limits);
   if (!parsed.ok) {
     if (parsed.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body: ${parsed.message}` };

@@ -86,24 +86,41 @@ import { EACH, parsePath, type PathStep } from "./json-path.ts";
 import { compileOutputNames, type RenameRule } from "./output-names.ts";
 import { applyConversion, fillDefault, omitField, type ConversionRule } from "./path-walk.ts";
 import { entriesOf, itemsOf } from "./rules-input.ts";
-import type { CoerceKind, DateFormat, JsonRulesConfig, JsonTransform, JsonTransformResult } from "./types.ts";
+import type { CoerceKind, DateFormat, JsonRulesConfig, JsonTransform, JsonTransformResult, KeyCase } from "./types.ts";
 
 const COERCE_KINDS: ReadonlySet<unknown> = new Set<CoerceKind>(["number", "integer", "string", "boolean"]);
 const DATE_FORMATS: ReadonlySet<unknown> = new Set<DateFormat>(["rfc3339", "epoch-ms", "epoch-s"]);
 
-interface DefaultRule {
+export interface DefaultRule {
   readonly steps: readonly PathStep[];
   readonly make: () => unknown;
 }
 
-export function compileJsonRules(config: JsonRulesConfig): JsonTransform {
+/** The rules of a config read once into paths and functions (both compilers start here). */
+export interface ReadRules {
+  readonly omits: readonly (readonly PathStep[])[];
+  /** In the order they apply: lowercase, then coerce, then dates. */
+  readonly conversions: readonly ConversionRule[];
+  readonly renames: readonly RenameRule[];
+  readonly keys: KeyCase | null;
+  /** Shallower first (stable). */
+  readonly defaults: readonly DefaultRule[];
+}
+
+/** Reads the rules it can use, skipping any it cannot read (checkJsonRules reports those). */
+export function readJsonRules(config: JsonRulesConfig): ReadRules {
   const omits = itemsOf(config.omit).map(fieldPath).filter((s) => s !== null);
   const conversions: ConversionRule[] = [];
   for (const path of itemsOf(config.lowercase)) addConversion(conversions, path, lowercaseString);
   for (const [path, kind] of entriesOf(config.coerce)) if (COERCE_KINDS.has(kind)) addConversion(conversions, path, coercion(kind as CoerceKind));
   for (const [path, format] of entriesOf(config.dates)) if (DATE_FORMATS.has(format)) addConversion(conversions, path, dateConversion(format as DateFormat));
-  const outputNames = compileOutputNames(renameRules(config.rename), config.keys);
-  const defaults = defaultRules(config.defaults);
+  const keys = config.keys === "camelCase" || config.keys === "snake_case" ? config.keys : null;
+  return { omits, conversions, renames: renameRules(config.rename), keys, defaults: defaultRules(config.defaults) };
+}
+
+export function compileJsonRules(config: JsonRulesConfig): JsonTransform {
+  const { omits, conversions, renames, keys, defaults } = readJsonRules(config);
+  const outputNames = compileOutputNames(renames, keys ?? undefined);
 
   return (body: unknown): JsonTransformResult => {
     let value = body;

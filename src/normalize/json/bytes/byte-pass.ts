@@ -1,0 +1,595 @@
+// The JSON rules in one pass over the bytes: the body is checked (RFC 8259, strict UTF-8, depth)
+// and copied into a scratch buffer as it is read, and the rules act on the copy as they meet
+// their places: a key is matched and re-cased in place, an omitted field is read and dropped, a
+// converted value is rewritten, a missing default is appended when its object closes. Nothing is
+// built as objects, so a body costs about one read and one write of its bytes.
+//
+// The output is exactly what the tree path writes (JSON.stringify of the transformed value):
+// whitespace goes, strings and numbers are written in JSON.stringify's form. Whatever the pass
+// does not do, it hands back (null) and the caller runs the tree path, which also words every
+// error: invalid JSON, too deep, a failed conversion, a duplicate key or two keys with one output
+// name (the tree path resolves those by position), an array-index key (Object.keys would move
+// it first), a converted value that is an object or array, an object of more than MAX_KEYS keys.
+//
+// Why one loop with an explicit stack: in JavaScriptCore a byte loop over locals runs ~3× faster
+// than one over module or object state (bench/normalize/json-rules.ts), so the pass keeps its
+// positions in locals and calls out only for rare work (escapes, numbers to rewrite, conversions).
+// Synchronous and not re-entrant: one body at a time.
+
+import { ConversionFailure } from "../conversion.ts";
+import { keyConverter } from "../key-case.ts";
+import type { KeyCase } from "../types.ts";
+import { camelCaseAscii, snakeCaseAscii } from "./ascii-key-case.ts";
+import { ConversionKind, type BytePlan, type DefaultPlace, type RulePlace, type ValueConversion } from "./byte-plan.ts";
+import { escapeAt, isCanonicalNumber, numberEnd, utf8Length } from "./json-bytes.ts";
+
+/** Keys of one object the duplicate check compares (pairwise); larger objects take the tree path. */
+const MAX_KEYS = 64;
+/** The scratch buffer is kept between bodies up to this size. */
+const KEEP_SCRATCH_BYTES = 256 * 1024;
+/** Positions past the caps of this pass (its scratch sizes) go the tree path. */
+const MAX_BODY_BYTES = 1 << 30;
+const MAX_DEPTH = 1000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+
+// What the loop expects next.
+const VALUE = 0;
+const STRING = 1;
+const AFTER = 2;
+
+const OBJECT = 1;
+const ARRAY = 2;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+let out: Uint8Array = new Uint8Array(16 * 1024);
+/** FNV-1a hashes of the output names of the open objects (each object's from its frame's base). */
+let hashes: Int32Array = new Int32Array(1024);
+// The stack of open containers, one frame per depth (1-based).
+const frameKind = new Uint8Array(MAX_DEPTH + 2);
+const frameCount = new Int32Array(MAX_DEPTH + 2);
+const framePresent = new Int32Array(MAX_DEPTH + 2);
+const frameBase = new Int32Array(MAX_DEPTH + 2);
+/** Where to cut the output back to when the member being read is omitted, or -1. */
+const frameOmitFrom = new Int32Array(MAX_DEPTH + 2);
+const framePlace: (RulePlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
+/** Where a rare-work call leaves the read and write positions (int32 slots: the loop's positions stay int32 to the JIT). */
+const moved = new Int32Array(2);
+const frameDef: (DefaultPlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
+
+/** The transformed body, or null for "use the tree path". */
+export function runBytePass(plan: BytePlan, s: Uint8Array, maxBytes: number, maxDepth: number): Uint8Array | null {
+  const n = s.length;
+  if (n > maxBytes || n >= MAX_BODY_BYTES) return null;
+  // (The frames keep references into the last body's plan: at most one plan, replaced by the next body.)
+  const result = pass(plan, s, n, Math.min(maxDepth, MAX_DEPTH));
+  if (out.length > KEEP_SCRATCH_BYTES) out = new Uint8Array(16 * 1024);
+  return result;
+}
+
+function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8Array | null {
+  if (out.length < n * 2 + 64) out = new Uint8Array(n * 2 + 64);
+  let d = out;
+  let hs = hashes;
+  const keys = plan.keys;
+  let p = n >= 3 && s[0] === 0xef && s[1] === 0xbb && s[2] === 0xbf ? 3 : 0; // a BOM: TextDecoder drops it
+  let q = 0;
+  let depth = 0;
+  let top = 0;
+  let state = VALUE;
+  let readingKey = false;
+  let keyStart = 0;
+  let memberStart = 0;
+  // The places of the value about to be read.
+  let place: RulePlace | null = plan.rules;
+  let def: DefaultPlace | null = plan.defaults;
+
+  for (;;) {
+    if (state === VALUE) {
+      let b = p < n ? s[p]! : 0;
+      while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = ++p < n ? s[p]! : 0;
+      if (place !== null && place.conversion !== null) {
+        // Rare work through module state, then back into locals.
+        if (q + 64 + (n - p) + 16 > d.length) d = grow(d, q, 64 + (n - p) + 16);
+        if (!convertValue(place.conversion, s, n, p, d, q)) return null;
+        d = out;
+        p = moved[0]!;
+        q = moved[1]!;
+        state = AFTER;
+        continue;
+      }
+      if (b === QUOTE) {
+        readingKey = false;
+        d[q++] = QUOTE;
+        state = STRING;
+        continue;
+      }
+      if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        if (++depth > maxDepth) return null;
+        p++;
+        d[q++] = b;
+        frameKind[depth] = b === OPEN_BRACE ? OBJECT : ARRAY;
+        framePlace[depth] = place;
+        frameDef[depth] = def;
+        frameCount[depth] = 0;
+        frameOmitFrom[depth] = -1;
+        let c = p < n ? s[p]! : 0;
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
+        if (b === OPEN_BRACKET) {
+          if (c === CLOSE_BRACKET) {
+            p++;
+            d[q++] = CLOSE_BRACKET;
+            depth--;
+            state = AFTER;
+          } else {
+            place = place === null ? null : place.each;
+            def = def === null ? null : def.each;
+          }
+          continue;
+        }
+        framePresent[depth] = 0;
+        frameBase[depth] = top;
+        if (c === CLOSE_BRACE) {
+          p++;
+          if (def !== null) {
+            if (def.fills.length > 0 && q + def.fillBytes + (n - p) + 16 > d.length) d = grow(d, q, def.fillBytes + (n - p) + 16);
+            q = writeDefaults(def, 0, 0, d, q);
+          }
+          d[q++] = CLOSE_BRACE;
+          depth--;
+          state = AFTER;
+          continue;
+        }
+        if (c !== QUOTE) return null;
+        memberStart = q;
+        d[q++] = QUOTE;
+        keyStart = q;
+        readingKey = true;
+        state = STRING;
+        continue;
+      }
+      if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
+        // The common case in one loop: an integer of 1 to 15 digits, no leading zero, not "-0".
+        let k = b === MINUS ? p + 1 : p;
+        const digits = k;
+        let c = k < n ? s[k]! : 0;
+        while (c >= 0x30 && c <= 0x39) c = ++k < n ? s[k]! : 0;
+        const count = k - digits;
+        if (count > 0 && count <= 15 && c !== 0x2e && c !== 0x65 && c !== 0x45 && (s[digits] !== 0x30 || (count === 1 && b !== MINUS))) {
+          while (p < k) d[q++] = s[p++]!;
+          state = AFTER;
+          continue;
+        }
+        const end = numberEnd(s, p, n);
+        if (end < 0) return null;
+        if (isCanonicalNumber(s, p, end)) {
+          while (p < end) d[q++] = s[p++]!;
+        } else {
+          if (q + 32 + (n - p) + 16 > d.length) d = grow(d, q, 32 + (n - p) + 16);
+          q = writeNumber(s, p, end, d, q);
+          p = end;
+        }
+        state = AFTER;
+        continue;
+      }
+      // true, false, null
+      const len = b === 0x74 ? 4 : b === 0x66 ? 5 : b === 0x6e ? 4 : 0;
+      if (len === 0 || p + len > n || !isLiteral(s, p, b)) return null;
+      for (let k = 0; k < len; k++) d[q++] = s[p++]!;
+      state = AFTER;
+      continue;
+    }
+
+    if (state === STRING) {
+      // p at the opening quote; the opening quote is written.
+      q = copyString(s, n, p + 1, d, q);
+      if (q < 0) return null;
+      p = moved[0]!;
+      p++;
+      if (!readingKey) {
+        d[q++] = QUOTE;
+        state = AFTER;
+        continue;
+      }
+      // A key: expect ":", then decide what the member becomes.
+      let c = p < n ? s[p]! : 0;
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
+      if (c !== COLON) return null;
+      p++;
+      if (q + 64 + 2 * (q - keyStart) + (n - p) + 16 > d.length) d = grow(d, q, 64 + 2 * (q - keyStart) + (n - p) + 16);
+      const container = framePlace[depth]!;
+      const containerDef = frameDef[depth]!;
+      let field = null;
+      if (container !== null) {
+        const fields = container.fields;
+        for (let f = 0; f < fields.length; f++) {
+          if (sameBytes(fields[f]!.name, d, keyStart, q)) {
+            field = fields[f]!;
+            break;
+          }
+        }
+      }
+      if (field !== null && field.omit) {
+        frameOmitFrom[depth] = memberStart;
+        place = null;
+        def = null;
+        state = VALUE;
+        continue;
+      }
+      if (field !== null && field.renameTo !== null) {
+        const name = field.renameTo;
+        q = keyStart;
+        if (q + name.length + (n - p) + 16 > d.length) d = grow(d, q, name.length + (n - p) + 16);
+        for (let k = 0; k < name.length; k++) d[q++] = name[k]!;
+      } else if (keys !== null) {
+        let plain = true;
+        for (let k = keyStart; k < q; k++) {
+          const c2 = d[k]!;
+          if (c2 >= 0x80 || c2 === BACKSLASH) {
+            plain = false;
+            break;
+          }
+        }
+        if (plain) q = keys === "camelCase" ? camelCaseAscii(d, keyStart, q) : snakeCaseAscii(d, keyStart, q);
+        else {
+          q = recaseText(keys, d, keyStart, q);
+          if (q < 0) return null;
+          d = out;
+        }
+      }
+      if (isArrayIndex(d, keyStart, q)) return null;
+      // The output name must be new in its object.
+      let h = 0x811c9dc5 | 0;
+      for (let k = keyStart; k < q; k++) h = Math.imul(h ^ d[k]!, 0x01000193);
+      const base = frameBase[depth]!;
+      if (top - base >= MAX_KEYS) return null;
+      for (let k = base; k < top; k++) if (hs[k] === h) return null;
+      if (top === hs.length) hs = hashes = growHashes(hs);
+      hs[top++] = h;
+      if (containerDef !== null) {
+        const fills = containerDef.fills;
+        for (let f = 0; f < fills.length; f++) {
+          if (sameBytes(fills[f]!.name, d, keyStart, q)) {
+            framePresent[depth] = framePresent[depth]! | (1 << f);
+            break;
+          }
+        }
+      }
+      d[q++] = QUOTE;
+      d[q++] = COLON;
+      place = field === null ? null : field.place;
+      def = containerDef === null ? null : defaultBelow(containerDef, d, keyStart, q - 2);
+      state = VALUE;
+      continue;
+    }
+
+    // AFTER: a value ended; what comes next in its container.
+    if (depth === 0) {
+      while (p < n && (s[p] === 0x20 || s[p] === 0x0a || s[p] === 0x0d || s[p] === 0x09)) p++;
+      if (p !== n) return null;
+      return d.slice(0, q);
+    }
+    let b = p < n ? s[p]! : 0;
+    while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = ++p < n ? s[p]! : 0;
+    p++;
+    if (frameKind[depth] === ARRAY) {
+      if (b === COMMA) {
+        d[q++] = COMMA;
+        const container = framePlace[depth]!;
+        const containerDef = frameDef[depth]!;
+        place = container === null ? null : container.each;
+        def = containerDef === null ? null : containerDef.each;
+        state = VALUE;
+      } else if (b === CLOSE_BRACKET) {
+        d[q++] = CLOSE_BRACKET;
+        depth--;
+      } else return null;
+      continue;
+    }
+    // The member just read: dropped when omitted, else counted.
+    const omitFrom = frameOmitFrom[depth]!;
+    if (omitFrom >= 0) {
+      q = omitFrom;
+      frameOmitFrom[depth] = -1;
+    } else frameCount[depth]++;
+    if (b === COMMA) {
+      let c = p < n ? s[p]! : 0;
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
+      if (c !== QUOTE) return null;
+      memberStart = q;
+      if (frameCount[depth]! > 0) d[q++] = COMMA;
+      d[q++] = QUOTE;
+      keyStart = q;
+      readingKey = true;
+      state = STRING;
+      continue;
+    }
+    if (b !== CLOSE_BRACE) return null;
+    top = frameBase[depth]!;
+    const containerDef = frameDef[depth]!;
+    if (containerDef !== null && containerDef.fills.length > 0) {
+      if (q + containerDef.fillBytes + (n - p) + 16 > d.length) d = grow(d, q, containerDef.fillBytes + (n - p) + 16);
+      q = writeDefaults(containerDef, framePresent[depth]!, frameCount[depth]!, d, q);
+    }
+    d[q++] = CLOSE_BRACE;
+    depth--;
+  }
+}
+
+/**
+ * Copies a string's content from p (after its opening quote) to d at q, in JSON.stringify's form:
+ * raw bytes checked as strict UTF-8 (the tree path decodes with TextDecoder fatal), escapes
+ * rewritten (never longer than read). Returns the new q with p (at the closing quote) in
+ * `moved[0]`, or -1. Its own small function: JavaScriptCore compiles this loop tighter alone.
+ */
+function copyString(s: Uint8Array, n: number, p: number, d: Uint8Array, q: number): number {
+  for (;;) {
+    // The plain run, in a loop of its own (no calls in it: it compiles tight).
+    let b = 0;
+    while (p < n) {
+      b = s[p]!;
+      if (b < 0x20 || b >= 0x80 || b === QUOTE || b === BACKSLASH) break;
+      d[q++] = b;
+      p++;
+    }
+    if (p >= n) return -1;
+    if (b === QUOTE) break;
+    if (b === BACKSLASH) {
+      const step = escapeAt(s, n, p, d, q);
+      if (step < 0) return -1;
+      p += step & 0xff;
+      q += step >> 8;
+    } else {
+      const len = b < 0x20 ? 0 : utf8Length(s, n, p);
+      if (len === 0) return -1;
+      for (let k = 0; k < len; k++) d[q++] = s[p++]!;
+    }
+  }
+  moved[0] = p;
+  return q;
+}
+
+function isLiteral(s: Uint8Array, p: number, b: number): boolean {
+  if (b === 0x74) return s[p + 1] === 0x72 && s[p + 2] === 0x75 && s[p + 3] === 0x65;
+  if (b === 0x66) return s[p + 1] === 0x61 && s[p + 2] === 0x6c && s[p + 3] === 0x73 && s[p + 4] === 0x65;
+  return s[p + 1] === 0x75 && s[p + 2] === 0x6c && s[p + 3] === 0x6c;
+}
+
+function sameBytes(name: Uint8Array, d: Uint8Array, start: number, end: number): boolean {
+  if (name.length !== end - start) return false;
+  for (let k = 0; k < name.length; k++) if (d[start + k] !== name[k]) return false;
+  return true;
+}
+
+/** "0", "7", "4294967294": names Object.keys lists first, in numeric order. */
+function isArrayIndex(d: Uint8Array, start: number, end: number): boolean {
+  const len = end - start;
+  if (len === 0 || len > 10 || d[start]! < 0x30 || d[start]! > 0x39 || (len > 1 && d[start] === 0x30)) return false;
+  let v = 0;
+  for (let k = start; k < end; k++) {
+    const c = d[k]!;
+    if (c < 0x30 || c > 0x39) return false;
+    v = v * 10 + (c - 0x30);
+  }
+  return v < 4294967295;
+}
+
+function defaultBelow(def: DefaultPlace, d: Uint8Array, start: number, end: number): DefaultPlace | null {
+  const fields = def.fields;
+  for (let f = 0; f < fields.length; f++) if (sameBytes(fields[f]!.name, d, start, end)) return fields[f]!.place;
+  return null;
+}
+
+/** Appends the defaults the object lacks (`present` bits set for those it has); returns the new end. */
+function writeDefaults(def: DefaultPlace, present: number, count: number, d: Uint8Array, q: number): number {
+  const fills = def.fills;
+  for (let f = 0; f < fills.length; f++) {
+    if ((present & (1 << f)) !== 0) continue;
+    if (count++ > 0) d[q++] = COMMA;
+    const member = fills[f]!.member;
+    d.set(member, q);
+    q += member.length;
+  }
+  return q;
+}
+
+/** A bigger scratch buffer holding the first q bytes (and made the module's). */
+function grow(d: Uint8Array, q: number, more: number): Uint8Array {
+  const bigger = new Uint8Array(Math.max(q + more, d.length * 2));
+  bigger.set(d.subarray(0, q));
+  out = bigger;
+  return bigger;
+}
+
+function growHashes(hs: Int32Array): Int32Array {
+  const bigger = new Int32Array(hs.length * 2);
+  bigger.set(hs);
+  return bigger;
+}
+
+/** A number as JSON.stringify writes it (1e400 → "null", as the tree path writes Infinity). */
+function writeNumber(s: Uint8Array, p: number, end: number, d: Uint8Array, q: number): number {
+  let text = "";
+  for (let k = p; k < end; k++) text += String.fromCharCode(s[k]!);
+  const json = JSON.stringify(Number(text));
+  for (let k = 0; k < json.length; k++) d[q++] = json.charCodeAt(k);
+  return q;
+}
+
+/** The JSON value written at d[start, end), or undefined (it was written by this pass: a safeguard). */
+function jsonAt(d: Uint8Array, start: number, end: number): unknown {
+  try {
+    return JSON.parse(utf8.decode(d.subarray(start, end)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes text at d[q..] (room for 3 bytes per UTF-16 unit made first); returns the new end. May replace `out`. */
+function writeText(d: Uint8Array, q: number, text: string, rest: number): number {
+  if (q + text.length * 3 + rest > d.length) d = grow(d, q, text.length * 3 + rest);
+  return q + encoder.encodeInto(text, d.subarray(q)).written;
+}
+
+/** A key with escapes or non-ASCII text, re-cased through key-case.ts; returns the new end or -1. May replace `out`. */
+function recaseText(keys: KeyCase, d: Uint8Array, start: number, q: number): number {
+  d[q] = QUOTE; // closes the key for reading; the caller writes it again
+  const key = jsonAt(d, start - 1, q + 1);
+  if (typeof key !== "string") return -1;
+  const text = JSON.stringify(keyConverter(keys)(key));
+  return writeText(d, start, text.slice(1, -1), 64);
+}
+
+/**
+ * A value at a place with a conversion (whitespace skipped, room for 64 bytes made): cheap cases
+ * in bytes, the rest through the rule's function. Leaves the positions after the value in
+ * `moved` and the buffer in `out`; false: to the tree path.
+ */
+function convertValue(conv: ValueConversion, s: Uint8Array, n: number, p: number, d: Uint8Array, q: number): boolean {
+  const b = p < n ? s[p]! : 0;
+  if (b === OPEN_BRACE || b === OPEN_BRACKET) return false; // the tree path decides (no change or a failure)
+  const start = q;
+  if (!copyScalar(s, n, p, d, q)) return false;
+  p = moved[0]!;
+  q = moved[1]!;
+  // A number beyond double range is Infinity to the rules, written null: the tree path converts it.
+  if (d[start] === 0x6e && b !== 0x6e) return false;
+  switch (conv.kind) {
+    case ConversionKind.Lowercase:
+      if (d[start] !== QUOTE) return true; // non-strings stay
+      if (lowercaseAscii(d, start, q)) return true;
+      break;
+    case ConversionKind.Number:
+      if (d[start] === 0x6e || (d[start] !== QUOTE && d[start] !== 0x74 && d[start] !== 0x66)) return true; // null and numbers stay
+      if (d[start] === QUOTE) {
+        const end = numberInText(d, start, q);
+        if (end >= 0) return done(p, end);
+      }
+      break;
+    case ConversionKind.Boolean:
+      if (d[start] === 0x74 || d[start] === 0x66 || d[start] === 0x6e) return true; // true, false, null stay
+      if (d[start] === QUOTE) {
+        const end = booleanInText(d, start, q);
+        if (end >= 0) return done(p, end);
+      }
+      break;
+  }
+  // The general case: the value as JavaScript, converted, written back.
+  const value = valueAt(d, start, q);
+  if (value === undefined) return false;
+  const result = conv.convert(value);
+  if (result instanceof ConversionFailure) return false;
+  return done(p, writeValue(d, start, result, n - p + 16));
+}
+
+/** The scalar written at d[start, end) as JavaScript: plain text and short integers without JSON.parse. */
+function valueAt(d: Uint8Array, start: number, end: number): unknown {
+  const b = d[start]!;
+  if (b === QUOTE) {
+    for (let k = start + 1; k < end - 1; k++) if (d[k]! >= 0x80 || d[k] === BACKSLASH) return jsonAt(d, start, end);
+    return utf8.decode(d.subarray(start + 1, end - 1));
+  }
+  if (b === 0x74) return true;
+  if (b === 0x66) return false;
+  if (b === 0x6e) return null;
+  if (end - start <= 15 && b !== MINUS) {
+    let v = 0;
+    for (let k = start; k < end; k++) {
+      const c = d[k]!;
+      if (c < 0x30 || c > 0x39) return jsonAt(d, start, end);
+      v = v * 10 + (c - 0x30);
+    }
+    return v;
+  }
+  return jsonAt(d, start, end);
+}
+
+/** A converted value written at d[q..] as JSON.stringify writes it; returns the new end. May replace `out`. */
+function writeValue(d: Uint8Array, q: number, value: unknown, rest: number): number {
+  const json = typeof value === "string" ? plainText(value) : null;
+  if (json === null) return writeText(d, q, JSON.stringify(value), rest);
+  if (q + json.length + 2 + rest > d.length) d = grow(d, q, json.length + 2 + rest);
+  d[q++] = QUOTE;
+  for (let k = 0; k < json.length; k++) d[q++] = json.charCodeAt(k);
+  d[q++] = QUOTE;
+  return q;
+}
+
+/** The text when JSON.stringify would write it as is between quotes in ASCII (no escapes), else null. */
+function plainText(text: string): string | null {
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x20 || c >= 0x80 || c === QUOTE || c === BACKSLASH) return null;
+  }
+  return text;
+}
+
+function done(p: number, q: number): true {
+  moved[0] = p;
+  moved[1] = q;
+  return true;
+}
+
+/** A string, number or literal copied as the loop would (canonical form); positions after it in `moved`. */
+function copyScalar(s: Uint8Array, n: number, p: number, d: Uint8Array, q: number): boolean {
+  const b = s[p]!;
+  if (b === QUOTE) {
+    d[q++] = QUOTE;
+    q = copyString(s, n, p + 1, d, q);
+    if (q < 0) return false;
+    d[q++] = QUOTE;
+    return done(moved[0]! + 1, q);
+  }
+  if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
+    const end = numberEnd(s, p, n);
+    if (end < 0) return false;
+    if (isCanonicalNumber(s, p, end)) while (p < end) d[q++] = s[p++]!;
+    else q = writeNumber(s, p, end, d, q);
+    return done(end, q);
+  }
+  const len = b === 0x74 ? 4 : b === 0x66 ? 5 : b === 0x6e ? 4 : 0;
+  if (len === 0 || p + len > n || !isLiteral(s, p, b)) return false;
+  for (let k = 0; k < len; k++) d[q++] = s[p++]!;
+  return done(p, q);
+}
+
+/** Lower-cases the ASCII string at d[start, end) in place; false when it holds other text. */
+function lowercaseAscii(d: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (d[k]! >= 0x80) return false;
+  // Escapes are written with lower-case letters only, so A–Z here is text.
+  for (let k = start; k < end; k++) {
+    const c = d[k]!;
+    if (c >= 0x41 && c <= 0x5a) d[k] = c + 32;
+  }
+  return true;
+}
+
+/** A string at d[start, end) holding a number in its canonical form becomes that number; the new end, or -1. */
+function numberInText(d: Uint8Array, start: number, end: number): number {
+  const last = end - 1;
+  if (numberEnd(d, start + 1, last) !== last || !isCanonicalNumber(d, start + 1, last)) return -1;
+  d.copyWithin(start, start + 1, last);
+  return last - 1;
+}
+
+const TRUE_TEXT = [QUOTE, 0x74, 0x72, 0x75, 0x65, QUOTE];
+const FALSE_TEXT = [QUOTE, 0x66, 0x61, 0x6c, 0x73, 0x65, QUOTE];
+
+/** The strings "true" and "false" at d[start, end) become the boolean; the new end, or -1. */
+function booleanInText(d: Uint8Array, start: number, end: number): number {
+  const word = end - start === 6 ? TRUE_TEXT : end - start === 7 ? FALSE_TEXT : null;
+  if (word === null) return -1;
+  for (let k = 0; k < word.length; k++) if (d[start + k] !== word[k]) return -1;
+  d.copyWithin(start, start + 1, end - 1);
+  return end - 2;
+}
