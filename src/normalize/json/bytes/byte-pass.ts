@@ -17,11 +17,12 @@
 // Synchronous and not re-entrant: one body at a time.
 
 import { ConversionFailure } from "../conversion.ts";
+import { epochMsOf } from "../date-value.ts";
 import { keyConverter } from "../key-case.ts";
 import type { KeyCase } from "../types.ts";
-import { camelCaseAscii, snakeCaseAscii } from "./ascii-key-case.ts";
-import { ConversionKind, type BytePlan, type DefaultPlace, type RulePlace, type ValueConversion } from "./byte-plan.ts";
-import { escapeAt, isCanonicalNumber, numberEnd, utf8Length } from "./json-bytes.ts";
+import { snakeCaseAscii } from "./ascii-key-case.ts";
+import { ConversionKind, type BytePlan, type DefaultPlace, type FieldRule, type RulePlace, type ValueConversion } from "./byte-plan.ts";
+import { escapeAt, fnv1a, FNV_OFFSET, FNV_PRIME, isCanonicalNumber, numberEnd, utf8Length } from "./json-bytes.ts";
 
 /** Keys of one object the duplicate check compares (pairwise); larger objects take the tree path. */
 const MAX_KEYS = 64;
@@ -64,7 +65,7 @@ const frameBase = new Int32Array(MAX_DEPTH + 2);
 const frameOmitFrom = new Int32Array(MAX_DEPTH + 2);
 const framePlace: (RulePlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
 /** Where a rare-work call leaves the read and write positions (int32 slots: the loop's positions stay int32 to the JIT). */
-const moved = new Int32Array(2);
+const moved = new Int32Array(3);
 const frameDef: (DefaultPlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
 
 /** The transformed body, or null for "use the tree path". */
@@ -192,16 +193,28 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
 
     if (state === STRING) {
       // p at the opening quote; the opening quote is written.
-      q = copyString(s, n, p + 1, d, q);
-      if (q < 0) return null;
-      p = moved[0]!;
-      p++;
       if (!readingKey) {
+        q = copyString(s, n, p + 1, d, q);
+        if (q < 0) return null;
+        p = moved[0]! + 1;
         d[q++] = QUOTE;
         state = AFTER;
         continue;
       }
-      // A key: expect ":", then decide what the member becomes.
+      // A key: copied (camel-cased on the way when asked) and hashed in one loop.
+      const rawStart = p + 1;
+      q = copyKey(s, n, rawStart, d, q, keys === "camelCase");
+      if (q < 0) return null;
+      let rawEnd = moved[0]!;
+      const plain = moved[1] === 0;
+      let h = moved[2]!;
+      if (!plain) {
+        // Escapes or non-ASCII text: its canonical bytes first, re-cased below through key-case.ts.
+        q = copyString(s, n, rawStart, d, keyStart);
+        if (q < 0) return null;
+        rawEnd = moved[0]!;
+      }
+      p = rawEnd + 1;
       let c = p < n ? s[p]! : 0;
       while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
       if (c !== COLON) return null;
@@ -209,11 +222,13 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       if (q + 64 + 2 * (q - keyStart) + (n - p) + 16 > d.length) d = grow(d, q, 64 + 2 * (q - keyStart) + (n - p) + 16);
       const container = framePlace[depth]!;
       const containerDef = frameDef[depth]!;
-      let field = null;
-      if (container !== null) {
+      // Rules name fields as the sender wrote them: a plain key is its source bytes.
+      let field: FieldRule | null = null;
+      const rawLength = plain ? rawEnd - rawStart : q - keyStart;
+      if (container !== null && ((container.nameLengths >>> (rawLength & 31)) & 1) !== 0) {
         const fields = container.fields;
         for (let f = 0; f < fields.length; f++) {
-          if (sameBytes(fields[f]!.name, d, keyStart, q)) {
+          if (plain ? sameBytes(fields[f]!.name, s, rawStart, rawEnd) : sameBytes(fields[f]!.name, d, keyStart, q)) {
             field = fields[f]!;
             break;
           }
@@ -231,32 +246,26 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         q = keyStart;
         if (q + name.length + (n - p) + 16 > d.length) d = grow(d, q, name.length + (n - p) + 16);
         for (let k = 0; k < name.length; k++) d[q++] = name[k]!;
-      } else if (keys !== null) {
-        let plain = true;
-        for (let k = keyStart; k < q; k++) {
-          const c2 = d[k]!;
-          if (c2 >= 0x80 || c2 === BACKSLASH) {
-            plain = false;
-            break;
-          }
-        }
-        if (plain) q = keys === "camelCase" ? camelCaseAscii(d, keyStart, q) : snakeCaseAscii(d, keyStart, q);
-        else {
+        h = field.renameHash;
+      } else if (!plain) {
+        if (keys !== null) {
           q = recaseText(keys, d, keyStart, q);
           if (q < 0) return null;
           d = out;
         }
+        h = fnv1a(d, keyStart, q);
+      } else if (keys === "snake_case") {
+        q = snakeCaseAscii(d, keyStart, q);
+        h = fnv1a(d, keyStart, q);
       }
       if (isArrayIndex(d, keyStart, q)) return null;
       // The output name must be new in its object.
-      let h = 0x811c9dc5 | 0;
-      for (let k = keyStart; k < q; k++) h = Math.imul(h ^ d[k]!, 0x01000193);
       const base = frameBase[depth]!;
       if (top - base >= MAX_KEYS) return null;
       for (let k = base; k < top; k++) if (hs[k] === h) return null;
       if (top === hs.length) hs = hashes = growHashes(hs);
       hs[top++] = h;
-      if (containerDef !== null) {
+      if (containerDef !== null && ((containerDef.fillLengths >>> ((q - keyStart) & 31)) & 1) !== 0) {
         const fills = containerDef.fills;
         for (let f = 0; f < fills.length; f++) {
           if (sameBytes(fills[f]!.name, d, keyStart, q)) {
@@ -330,9 +339,10 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
  * Copies a string's content from p (after its opening quote) to d at q, in JSON.stringify's form:
  * raw bytes checked as strict UTF-8 (the tree path decodes with TextDecoder fatal), escapes
  * rewritten (never longer than read). Returns the new q with p (at the closing quote) in
- * `moved[0]`, or -1. Its own small function: JavaScriptCore compiles this loop tighter alone.
+ * `moved[0]` and 1 in `moved[1]` when it held an escape or non-ASCII text, or -1. Its own small function: JavaScriptCore compiles this loop tighter alone.
  */
 function copyString(s: Uint8Array, n: number, p: number, d: Uint8Array, q: number): number {
+  let special = 0;
   for (;;) {
     // The plain run, in a loop of its own (no calls in it: it compiles tight).
     let b = 0;
@@ -344,6 +354,7 @@ function copyString(s: Uint8Array, n: number, p: number, d: Uint8Array, q: numbe
     }
     if (p >= n) return -1;
     if (b === QUOTE) break;
+    special = 1;
     if (b === BACKSLASH) {
       const step = escapeAt(s, n, p, d, q);
       if (step < 0) return -1;
@@ -356,6 +367,51 @@ function copyString(s: Uint8Array, n: number, p: number, d: Uint8Array, q: numbe
     }
   }
   moved[0] = p;
+  moved[1] = special;
+  return q;
+}
+
+/**
+ * Copies a key from p (after its opening quote) to d at q, camel-cased on the way when `camel`
+ * (the ASCII form of toCamelCase: "_" and "-" runs inside the key dropped and the next letter
+ * upper-cased; leading and trailing runs kept), hashing the bytes written (FNV-1a). Returns the
+ * new q with moved[0] = p at the closing quote, moved[1] = 1 when the key holds an escape or
+ * non-ASCII text (what was written is then not the key: the caller copies it again) and
+ * moved[2] = the hash; -1 at the end of input.
+ */
+function copyKey(s: Uint8Array, n: number, p: number, d: Uint8Array, q: number, camel: boolean): number {
+  let h = FNV_OFFSET;
+  let pending = 0; // separators after the first other character, not yet written
+  let inner = false;
+  for (;;) {
+    if (p >= n) return -1;
+    let b = s[p]!;
+    if (b === QUOTE) break;
+    if (b < 0x20 || b >= 0x80 || b === BACKSLASH) {
+      moved[0] = p;
+      moved[1] = 1;
+      return q;
+    }
+    p++;
+    if (camel && (b === 0x5f || b === MINUS) && inner) {
+      pending++;
+      continue;
+    }
+    if (pending > 0) {
+      pending = 0;
+      if (b >= 0x61 && b <= 0x7a) b -= 32;
+    }
+    if (b !== 0x5f && b !== MINUS) inner = true;
+    d[q++] = b;
+    h = Math.imul(h ^ b, FNV_PRIME);
+  }
+  for (let k = p - pending; k < p; k++) {
+    d[q++] = s[k]!; // trailing separators stay
+    h = Math.imul(h ^ s[k]!, FNV_PRIME);
+  }
+  moved[0] = p;
+  moved[1] = 0;
+  moved[2] = h;
   return q;
 }
 
@@ -385,6 +441,7 @@ function isArrayIndex(d: Uint8Array, start: number, end: number): boolean {
 }
 
 function defaultBelow(def: DefaultPlace, d: Uint8Array, start: number, end: number): DefaultPlace | null {
+  if (((def.fieldLengths >>> ((end - start) & 31)) & 1) === 0) return null;
   const fields = def.fields;
   for (let f = 0; f < fields.length; f++) if (sameBytes(fields[f]!.name, d, start, end)) return fields[f]!.place;
   return null;
@@ -483,6 +540,12 @@ function convertValue(conv: ValueConversion, s: Uint8Array, n: number, p: number
         if (end >= 0) return done(p, end);
       }
       break;
+    case ConversionKind.Rfc3339: {
+      if (d[start] === 0x6e) return true; // null stays
+      const ms = epochMsOf(valueAt(d, start, q));
+      if (typeof ms !== "number") return false;
+      return done(p, writeIsoDate(d, start, ms));
+    }
   }
   // The general case: the value as JavaScript, converted, written back.
   const value = valueAt(d, start, q);
@@ -592,4 +655,55 @@ function booleanInText(d: Uint8Array, start: number, end: number): number {
   for (let k = 0; k < word.length; k++) if (d[start + k] !== word[k]) return -1;
   d.copyWithin(start, start + 1, end - 1);
   return end - 2;
+}
+
+/**
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" of whole epoch milliseconds in years 0000–9999 (what epochMsOf
+ * lets through), quoted, as Date.prototype.toISOString writes it; returns the new end. Days to
+ * a civil date by H. Hinnant's days_from_civil inverse, in integers: no Date, no string.
+ */
+function writeIsoDate(d: Uint8Array, q: number, ms: number): number {
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const milli = rest - second * 1000;
+  d[q++] = QUOTE;
+  q = digits(d, q, year, 4);
+  d[q++] = 0x2d;
+  q = digits(d, q, month, 2);
+  d[q++] = 0x2d;
+  q = digits(d, q, day, 2);
+  d[q++] = 0x54; // T
+  q = digits(d, q, hour, 2);
+  d[q++] = COLON;
+  q = digits(d, q, minute, 2);
+  d[q++] = COLON;
+  q = digits(d, q, second, 2);
+  d[q++] = 0x2e;
+  q = digits(d, q, milli, 3);
+  d[q++] = 0x5a; // Z
+  d[q++] = QUOTE;
+  return q;
+}
+
+/** `value` in `width` decimal digits, zero-padded. */
+function digits(d: Uint8Array, q: number, value: number, width: number): number {
+  for (let k = width - 1; k >= 0; k--) {
+    d[q + k] = 0x30 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return q + width;
 }

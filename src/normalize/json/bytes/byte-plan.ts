@@ -6,13 +6,15 @@
 
 import { coercion } from "../coerce-value.ts";
 import { lowercaseString, type Conversion } from "../conversion.ts";
+import { dateConversion } from "../date-value.ts";
 import { readJsonRules, type DefaultRule } from "../compile-json-rules.ts";
 import { EACH, type PathStep } from "../json-path.ts";
 import { fillDefault } from "../path-walk.ts";
 import type { JsonRulesConfig, KeyCase } from "../types.ts";
+import { fnv1a } from "./json-bytes.ts";
 
 /** How the byte pass converts a value: cheap cases in bytes, the rest through `convert`. */
-export const ConversionKind = { Other: 0, Lowercase: 1, Number: 2, Boolean: 3 } as const;
+export const ConversionKind = { Other: 0, Lowercase: 1, Number: 2, Boolean: 3, Rfc3339: 4 } as const;
 export type ConversionKind = (typeof ConversionKind)[keyof typeof ConversionKind];
 
 export interface ValueConversion {
@@ -24,8 +26,9 @@ export interface ValueConversion {
 export interface FieldRule {
   readonly name: Uint8Array;
   omit: boolean;
-  /** The field's output name (final: `keys` does not re-case it). */
+  /** The field's output name (final: `keys` does not re-case it), and its hash (fnv1a). */
   renameTo: Uint8Array | null;
+  renameHash: number;
   /** Rules for the field's value. */
   place: RulePlace | null;
 }
@@ -33,6 +36,8 @@ export interface FieldRule {
 export interface RulePlace {
   conversion: ValueConversion | null;
   readonly fields: FieldRule[];
+  /** Bit (length & 31) set for every field name's byte length: most keys are told apart by that alone. */
+  nameLengths: number;
   /** Rules for every element when the value here is an array. */
   each: RulePlace | null;
 }
@@ -46,6 +51,9 @@ export interface DefaultFill {
 
 export interface DefaultPlace {
   readonly fills: DefaultFill[];
+  /** Length bits of the fills' and the fields' names (as RulePlace.nameLengths). */
+  fillLengths: number;
+  fieldLengths: number;
   /** Bytes all fills take with their commas (room made before writing them). */
   fillBytes: number;
   readonly fields: { readonly name: Uint8Array; readonly place: DefaultPlace }[];
@@ -74,7 +82,11 @@ export function compileBytePlan(config: JsonRulesConfig): BytePlan | null {
   let rules: RulePlace | null = null;
   const root = (): RulePlace => (rules ??= emptyPlace());
   for (const steps of read.omits) fieldAt(root(), steps).omit = true;
-  for (const rename of read.renames) fieldAt(root(), rename.steps).renameTo = nameBytes(rename.target);
+  for (const rename of read.renames) {
+    const field = fieldAt(root(), rename.steps);
+    field.renameTo = nameBytes(rename.target);
+    field.renameHash = fnv1a(field.renameTo, 0, field.renameTo.length);
+  }
   for (const rule of read.conversions) {
     const place = valuePlace(root(), rule.steps);
     if (place.conversion !== null) return null; // two conversions of one value: the tree path applies both in order
@@ -86,13 +98,14 @@ export function compileBytePlan(config: JsonRulesConfig): BytePlan | null {
 }
 
 function emptyPlace(): RulePlace {
-  return { conversion: null, fields: [], each: null };
+  return { conversion: null, fields: [], nameLengths: 0, each: null };
 }
 
 function kindOf(convert: Conversion): ConversionKind {
   if (convert === lowercaseString) return ConversionKind.Lowercase;
   if (convert === coercion("number")) return ConversionKind.Number;
   if (convert === coercion("boolean")) return ConversionKind.Boolean;
+  if (convert === dateConversion("rfc3339")) return ConversionKind.Rfc3339;
   return ConversionKind.Other;
 }
 
@@ -118,25 +131,29 @@ function fieldAt(root: RulePlace, steps: readonly PathStep[]): FieldRule {
 function fieldIn(place: RulePlace, key: string): FieldRule {
   const name = nameBytes(key);
   for (const field of place.fields) if (sameBytes(field.name, name)) return field;
-  const field: FieldRule = { name, omit: false, renameTo: null, place: null };
+  const field: FieldRule = { name, omit: false, renameTo: null, renameHash: 0, place: null };
   place.fields.push(field);
+  place.nameLengths |= lengthBit(name);
   return field;
 }
 
 /** The defaults by output names; undefined when a place has more of them than the pass tracks. */
 function defaultTree(defaults: readonly DefaultRule[]): DefaultPlace | null | undefined {
   if (defaults.length === 0) return null;
-  const root: DefaultPlace = { fills: [], fillBytes: 0, fields: [], each: null };
+  const root = emptyDefaultPlace();
   for (let d = 0; d < defaults.length; d++) {
     const steps = defaults[d]!.steps;
     let place = root;
     for (let s = 0; s < steps.length - 1; s++) {
       const step = steps[s]!;
-      if (step === EACH) place = place.each ??= { fills: [], fillBytes: 0, fields: [], each: null };
+      if (step === EACH) place = place.each ??= emptyDefaultPlace();
       else {
         const name = nameBytes(step);
         let field = place.fields.find((f) => sameBytes(f.name, name));
-        if (field === undefined) place.fields.push((field = { name, place: { fills: [], fillBytes: 0, fields: [], each: null } }));
+        if (field === undefined) {
+          place.fields.push((field = { name, place: emptyDefaultPlace() }));
+          place.fieldLengths |= lengthBit(name);
+        }
         place = field.place;
       }
     }
@@ -145,6 +162,7 @@ function defaultTree(defaults: readonly DefaultRule[]): DefaultPlace | null | un
     const value = filledDefault(defaults, d);
     const member = encoder.encode(JSON.stringify(key) + ":" + JSON.stringify(value));
     place.fills.push({ name: nameBytes(key), member });
+    place.fillLengths |= lengthBit(nameBytes(key));
     place.fillBytes += member.length + 1;
     if (place.fills.length > MAX_FILLS_PER_PLACE) return undefined;
   }
@@ -163,6 +181,14 @@ function filledDefault(defaults: readonly DefaultRule[], d: number): unknown {
     fillDefault(holder, ["value", ...steps.slice(own.length)], 0, defaults[e]!.make);
   }
   return value;
+}
+
+function lengthBit(name: Uint8Array): number {
+  return 1 << (name.length & 31);
+}
+
+function emptyDefaultPlace(): DefaultPlace {
+  return { fills: [], fillBytes: 0, fillLengths: 0, fields: [], fieldLengths: 0, each: null };
 }
 
 function startsWith(steps: readonly PathStep[], prefix: readonly PathStep[]): boolean {
