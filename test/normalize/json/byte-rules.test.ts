@@ -184,6 +184,11 @@ dateRows.push(taken("each element", { dates: { "log[].t": "rfc3339" } }, `{"log"
 for (const bad of [`"2024-04-31"`, `"2024-05-01T24:00:00Z"`, `true`, `{}`, `[]`, `"yesterday"`, `"10000-01-01"`]) {
   dateRows.push(fails(`${bad} fails`, { dates: { created: "rfc3339" } }, `{"created":${bad}}`));
 }
+// The byte path writes rfc3339 from integers: the edges of the range and of years, months, days.
+for (const n of [-62_167_219_200_000, -62_162_035_200_001, -62_135_596_800_000, -1, 0, 951_782_400_000, 951_868_800_000, 4_107_542_400_000, 253_402_300_799_999]) {
+  const ms = Math.abs(n) >= 1e11 ? n : n * 1000; // below 1e11 a number is seconds
+  dateRows.push(taken(`rfc3339 of ${n}`, { dates: { created: "rfc3339" } }, `{"created":${n}}`, `{"created":${o(new Date(ms).toISOString())}}`));
+}
 table("dates (reference examples)", dateRows);
 
 table("rename (reference examples)", [

@@ -42,9 +42,9 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const MINUS = 0x2d;
 
-// What the loop expects next.
+// What the loop expects next: a value, a key (at its opening quote), what follows a value.
 const VALUE = 0;
-const STRING = 1;
+const KEY = 1;
 const AFTER = 2;
 
 const OBJECT = 1;
@@ -56,7 +56,7 @@ const encoder = new TextEncoder();
 let out: Uint8Array = new Uint8Array(16 * 1024);
 /** FNV-1a hashes of the output names of the open objects (each object's from its frame's base). */
 let hashes: Int32Array = new Int32Array(1024);
-// The stack of open containers, one frame per depth (1-based).
+// The stack of the containers around the innermost one (which the loop keeps in locals).
 const frameKind = new Uint8Array(MAX_DEPTH + 2);
 const frameCount = new Int32Array(MAX_DEPTH + 2);
 const framePresent = new Int32Array(MAX_DEPTH + 2);
@@ -83,127 +83,34 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
   let d = out;
   let hs = hashes;
   const keys = plan.keys;
+  const camel = keys === "camelCase";
   let p = n >= 3 && s[0] === 0xef && s[1] === 0xbb && s[2] === 0xbf ? 3 : 0; // a BOM: TextDecoder drops it
   let q = 0;
-  let depth = 0;
   let top = 0;
   let state = VALUE;
-  let readingKey = false;
-  let keyStart = 0;
-  let memberStart = 0;
   // The places of the value about to be read.
   let place: RulePlace | null = plan.rules;
   let def: DefaultPlace | null = plan.defaults;
+  // The innermost open container, in locals (the frames below it on the frame stack).
+  let depth = 0;
+  let fKind = 0;
+  let fCount = 0;
+  let fPresent = 0;
+  let fBase = 0;
+  let fOmitFrom = -1;
+  let fPlace: RulePlace | null = null;
+  let fDef: DefaultPlace | null = null;
+  let memberStart = 0;
 
   for (;;) {
-    if (state === VALUE) {
-      let b = p < n ? s[p]! : 0;
-      while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = ++p < n ? s[p]! : 0;
-      if (place !== null && place.conversion !== null) {
-        // Rare work through module state, then back into locals.
-        if (q + 64 + (n - p) + 16 > d.length) d = grow(d, q, 64 + (n - p) + 16);
-        if (!convertValue(place.conversion, s, n, p, d, q)) return null;
-        d = out;
-        p = moved[0]!;
-        q = moved[1]!;
-        state = AFTER;
-        continue;
-      }
-      if (b === QUOTE) {
-        readingKey = false;
-        d[q++] = QUOTE;
-        state = STRING;
-        continue;
-      }
-      if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-        if (++depth > maxDepth) return null;
-        p++;
-        d[q++] = b;
-        frameKind[depth] = b === OPEN_BRACE ? OBJECT : ARRAY;
-        framePlace[depth] = place;
-        frameDef[depth] = def;
-        frameCount[depth] = 0;
-        frameOmitFrom[depth] = -1;
-        let c = p < n ? s[p]! : 0;
-        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
-        if (b === OPEN_BRACKET) {
-          if (c === CLOSE_BRACKET) {
-            p++;
-            d[q++] = CLOSE_BRACKET;
-            depth--;
-            state = AFTER;
-          } else {
-            place = place === null ? null : place.each;
-            def = def === null ? null : def.each;
-          }
-          continue;
-        }
-        framePresent[depth] = 0;
-        frameBase[depth] = top;
-        if (c === CLOSE_BRACE) {
-          p++;
-          if (def !== null) {
-            if (def.fills.length > 0 && q + def.fillBytes + (n - p) + 16 > d.length) d = grow(d, q, def.fillBytes + (n - p) + 16);
-            q = writeDefaults(def, 0, 0, d, q);
-          }
-          d[q++] = CLOSE_BRACE;
-          depth--;
-          state = AFTER;
-          continue;
-        }
-        if (c !== QUOTE) return null;
-        memberStart = q;
-        d[q++] = QUOTE;
-        keyStart = q;
-        readingKey = true;
-        state = STRING;
-        continue;
-      }
-      if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
-        // The common case in one loop: an integer of 1 to 15 digits, no leading zero, not "-0".
-        let k = b === MINUS ? p + 1 : p;
-        const digits = k;
-        let c = k < n ? s[k]! : 0;
-        while (c >= 0x30 && c <= 0x39) c = ++k < n ? s[k]! : 0;
-        const count = k - digits;
-        if (count > 0 && count <= 15 && c !== 0x2e && c !== 0x65 && c !== 0x45 && (s[digits] !== 0x30 || (count === 1 && b !== MINUS))) {
-          while (p < k) d[q++] = s[p++]!;
-          state = AFTER;
-          continue;
-        }
-        const end = numberEnd(s, p, n);
-        if (end < 0) return null;
-        if (isCanonicalNumber(s, p, end)) {
-          while (p < end) d[q++] = s[p++]!;
-        } else {
-          if (q + 32 + (n - p) + 16 > d.length) d = grow(d, q, 32 + (n - p) + 16);
-          q = writeNumber(s, p, end, d, q);
-          p = end;
-        }
-        state = AFTER;
-        continue;
-      }
-      // true, false, null
-      const len = b === 0x74 ? 4 : b === 0x66 ? 5 : b === 0x6e ? 4 : 0;
-      if (len === 0 || p + len > n || !isLiteral(s, p, b)) return null;
-      for (let k = 0; k < len; k++) d[q++] = s[p++]!;
-      state = AFTER;
-      continue;
-    }
-
-    if (state === STRING) {
-      // p at the opening quote; the opening quote is written.
-      if (!readingKey) {
-        q = copyString(s, n, p + 1, d, q);
-        if (q < 0) return null;
-        p = moved[0]! + 1;
-        d[q++] = QUOTE;
-        state = AFTER;
-        continue;
-      }
-      // A key: copied (camel-cased on the way when asked) and hashed in one loop.
+    if (state === KEY) {
+      // p at a key's opening quote; what the member will be starts at memberStart.
+      if (fCount > 0) d[q++] = COMMA;
+      d[q++] = QUOTE;
+      const keyStart = q;
+      // Copied (camel-cased on the way when asked) and hashed in one loop.
       const rawStart = p + 1;
-      q = copyKey(s, n, rawStart, d, q, keys === "camelCase");
+      q = copyKey(s, n, rawStart, d, q, camel);
       if (q < 0) return null;
       let rawEnd = moved[0]!;
       const plain = moved[1] === 0;
@@ -220,13 +127,10 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       if (c !== COLON) return null;
       p++;
       if (q + 64 + 2 * (q - keyStart) + (n - p) + 16 > d.length) d = grow(d, q, 64 + 2 * (q - keyStart) + (n - p) + 16);
-      const container = framePlace[depth]!;
-      const containerDef = frameDef[depth]!;
       // Rules name fields as the sender wrote them: a plain key is its source bytes.
       let field: FieldRule | null = null;
-      const rawLength = plain ? rawEnd - rawStart : q - keyStart;
-      if (container !== null && ((container.nameLengths >>> (rawLength & 31)) & 1) !== 0) {
-        const fields = container.fields;
+      if (fPlace !== null && ((fPlace.nameLengths >>> ((plain ? rawEnd - rawStart : q - keyStart) & 31)) & 1) !== 0) {
+        const fields = fPlace.fields;
         for (let f = 0; f < fields.length; f++) {
           if (plain ? sameBytes(fields[f]!.name, s, rawStart, rawEnd) : sameBytes(fields[f]!.name, d, keyStart, q)) {
             field = fields[f]!;
@@ -235,7 +139,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         }
       }
       if (field !== null && field.omit) {
-        frameOmitFrom[depth] = memberStart;
+        fOmitFrom = memberStart;
         place = null;
         def = null;
         state = VALUE;
@@ -260,29 +164,107 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       }
       if (isArrayIndex(d, keyStart, q)) return null;
       // The output name must be new in its object.
-      const base = frameBase[depth]!;
-      if (top - base >= MAX_KEYS) return null;
-      for (let k = base; k < top; k++) if (hs[k] === h) return null;
+      if (top - fBase >= MAX_KEYS) return null;
+      for (let k = fBase; k < top; k++) if (hs[k] === h) return null;
       if (top === hs.length) hs = hashes = growHashes(hs);
       hs[top++] = h;
-      if (containerDef !== null && ((containerDef.fillLengths >>> ((q - keyStart) & 31)) & 1) !== 0) {
-        const fills = containerDef.fills;
-        for (let f = 0; f < fills.length; f++) {
-          if (sameBytes(fills[f]!.name, d, keyStart, q)) {
-            framePresent[depth] = framePresent[depth]! | (1 << f);
-            break;
-          }
-        }
-      }
+      if (fDef !== null) {
+        if (((fDef.fillLengths >>> ((q - keyStart) & 31)) & 1) !== 0) fPresent |= fillBit(fDef, d, keyStart, q);
+        def = defaultBelow(fDef, d, keyStart, q);
+      } else def = null;
       d[q++] = QUOTE;
       d[q++] = COLON;
+      fCount++;
       place = field === null ? null : field.place;
-      def = containerDef === null ? null : defaultBelow(containerDef, d, keyStart, q - 2);
       state = VALUE;
       continue;
     }
 
-    // AFTER: a value ended; what comes next in its container.
+    if (state === VALUE) {
+      let b = p < n ? s[p]! : 0;
+      while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = ++p < n ? s[p]! : 0;
+      state = AFTER;
+      if (place !== null && place.conversion !== null) {
+        // Rare work through module state, then back into locals.
+        if (q + 64 + (n - p) + 16 > d.length) d = grow(d, q, 64 + (n - p) + 16);
+        if (!convertValue(place.conversion, s, n, p, d, q)) return null;
+        d = out;
+        p = moved[0]!;
+        q = moved[1]!;
+        continue;
+      }
+      if (b === QUOTE) {
+        d[q++] = QUOTE;
+        q = copyString(s, n, p + 1, d, q);
+        if (q < 0) return null;
+        p = moved[0]! + 1;
+        d[q++] = QUOTE;
+        continue;
+      }
+      if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        if (depth >= maxDepth) return null;
+        // Push: the container we are in goes to the frame stack.
+        frameKind[depth] = fKind;
+        frameCount[depth] = fCount;
+        framePresent[depth] = fPresent;
+        frameBase[depth] = fBase;
+        frameOmitFrom[depth] = fOmitFrom;
+        framePlace[depth] = fPlace;
+        frameDef[depth] = fDef;
+        depth++;
+        fKind = b === OPEN_BRACE ? OBJECT : ARRAY;
+        fCount = 0;
+        fPresent = 0;
+        fBase = top;
+        fOmitFrom = -1;
+        fPlace = place;
+        fDef = def;
+        p++;
+        d[q++] = b;
+        let c = p < n ? s[p]! : 0;
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
+        if (c === (b === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET)) continue; // empty: AFTER closes it
+        if (b === OPEN_BRACKET) {
+          place = place === null ? null : place.each;
+          def = def === null ? null : def.each;
+          state = VALUE;
+        } else {
+          if (c !== QUOTE) return null;
+          memberStart = q;
+          state = KEY;
+        }
+        continue;
+      }
+      if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
+        // The common case in one loop: an integer of 1 to 15 digits, no leading zero, not "-0".
+        let k = b === MINUS ? p + 1 : p;
+        const digits = k;
+        let c = k < n ? s[k]! : 0;
+        while (c >= 0x30 && c <= 0x39) c = ++k < n ? s[k]! : 0;
+        const count = k - digits;
+        if (count > 0 && count <= 15 && c !== 0x2e && c !== 0x65 && c !== 0x45 && (s[digits] !== 0x30 || (count === 1 && b !== MINUS))) {
+          while (p < k) d[q++] = s[p++]!;
+          continue;
+        }
+        const end = numberEnd(s, p, n);
+        if (end < 0) return null;
+        if (isCanonicalNumber(s, p, end)) {
+          while (p < end) d[q++] = s[p++]!;
+        } else {
+          if (q + 32 + (n - p) + 16 > d.length) d = grow(d, q, 32 + (n - p) + 16);
+          q = writeNumber(s, p, end, d, q);
+          p = end;
+        }
+        continue;
+      }
+      // true, false, null
+      const len = b === 0x74 ? 4 : b === 0x66 ? 5 : b === 0x6e ? 4 : 0;
+      if (len === 0 || p + len > n || !isLiteral(s, p, b)) return null;
+      for (let k = 0; k < len; k++) d[q++] = s[p++]!;
+      continue;
+    }
+
+    // AFTER: a value ended (or a container just opened empty); what comes next in its container.
     if (depth === 0) {
       while (p < n && (s[p] === 0x20 || s[p] === 0x0a || s[p] === 0x0d || s[p] === 0x09)) p++;
       if (p !== n) return null;
@@ -291,47 +273,47 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
     let b = p < n ? s[p]! : 0;
     while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = ++p < n ? s[p]! : 0;
     p++;
-    if (frameKind[depth] === ARRAY) {
+    if (fKind === ARRAY) {
       if (b === COMMA) {
         d[q++] = COMMA;
-        const container = framePlace[depth]!;
-        const containerDef = frameDef[depth]!;
-        place = container === null ? null : container.each;
-        def = containerDef === null ? null : containerDef.each;
+        place = fPlace === null ? null : fPlace.each;
+        def = fDef === null ? null : fDef.each;
         state = VALUE;
-      } else if (b === CLOSE_BRACKET) {
-        d[q++] = CLOSE_BRACKET;
-        depth--;
-      } else return null;
-      continue;
+        continue;
+      }
+      if (b !== CLOSE_BRACKET) return null;
+      d[q++] = CLOSE_BRACKET;
+    } else {
+      // The member just read is dropped when omitted ("{}" comes here at once, with nothing to drop).
+      if (fOmitFrom >= 0) {
+        q = fOmitFrom;
+        fOmitFrom = -1;
+      }
+      if (b === COMMA) {
+        let c = p < n ? s[p]! : 0;
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
+        if (c !== QUOTE) return null;
+        memberStart = q;
+        state = KEY;
+        continue;
+      }
+      if (b !== CLOSE_BRACE) return null;
+      top = fBase;
+      if (fDef !== null && fDef.fills.length > 0) {
+        if (q + fDef.fillBytes + (n - p) + 16 > d.length) d = grow(d, q, fDef.fillBytes + (n - p) + 16);
+        q = writeDefaults(fDef, fPresent, fCount, d, q);
+      }
+      d[q++] = CLOSE_BRACE;
     }
-    // The member just read: dropped when omitted, else counted.
-    const omitFrom = frameOmitFrom[depth]!;
-    if (omitFrom >= 0) {
-      q = omitFrom;
-      frameOmitFrom[depth] = -1;
-    } else frameCount[depth]++;
-    if (b === COMMA) {
-      let c = p < n ? s[p]! : 0;
-      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
-      if (c !== QUOTE) return null;
-      memberStart = q;
-      if (frameCount[depth]! > 0) d[q++] = COMMA;
-      d[q++] = QUOTE;
-      keyStart = q;
-      readingKey = true;
-      state = STRING;
-      continue;
-    }
-    if (b !== CLOSE_BRACE) return null;
-    top = frameBase[depth]!;
-    const containerDef = frameDef[depth]!;
-    if (containerDef !== null && containerDef.fills.length > 0) {
-      if (q + containerDef.fillBytes + (n - p) + 16 > d.length) d = grow(d, q, containerDef.fillBytes + (n - p) + 16);
-      q = writeDefaults(containerDef, framePresent[depth]!, frameCount[depth]!, d, q);
-    }
-    d[q++] = CLOSE_BRACE;
+    // Pop: back to the container around.
     depth--;
+    fKind = frameKind[depth]!;
+    fCount = frameCount[depth]!;
+    fPresent = framePresent[depth]!;
+    fBase = frameBase[depth]!;
+    fOmitFrom = frameOmitFrom[depth]!;
+    fPlace = framePlace[depth]!;
+    fDef = frameDef[depth]!;
   }
 }
 
@@ -438,6 +420,13 @@ function isArrayIndex(d: Uint8Array, start: number, end: number): boolean {
     v = v * 10 + (c - 0x30);
   }
   return v < 4294967295;
+}
+
+/** The bit of the default named d[start, end) (so it is not added), or 0. */
+function fillBit(def: DefaultPlace, d: Uint8Array, start: number, end: number): number {
+  const fills = def.fills;
+  for (let f = 0; f < fills.length; f++) if (sameBytes(fills[f]!.name, d, start, end)) return 1 << f;
+  return 0;
 }
 
 function defaultBelow(def: DefaultPlace, d: Uint8Array, start: number, end: number): DefaultPlace | null {
@@ -626,12 +615,12 @@ function copyScalar(s: Uint8Array, n: number, p: number, d: Uint8Array, q: numbe
   return done(p, q);
 }
 
-/** Lower-cases the ASCII string at d[start, end) in place; false when it holds other text. */
+/** Lower-cases the ASCII string at d[start, end) in place; false when it holds other text (then the rule's function does it: lower-casing the ASCII part first changes nothing there). */
 function lowercaseAscii(d: Uint8Array, start: number, end: number): boolean {
-  for (let k = start; k < end; k++) if (d[k]! >= 0x80) return false;
   // Escapes are written with lower-case letters only, so A–Z here is text.
   for (let k = start; k < end; k++) {
     const c = d[k]!;
+    if (c >= 0x80) return false;
     if (c >= 0x41 && c <= 0x5a) d[k] = c + 32;
   }
   return true;
@@ -641,7 +630,7 @@ function lowercaseAscii(d: Uint8Array, start: number, end: number): boolean {
 function numberInText(d: Uint8Array, start: number, end: number): number {
   const last = end - 1;
   if (numberEnd(d, start + 1, last) !== last || !isCanonicalNumber(d, start + 1, last)) return -1;
-  d.copyWithin(start, start + 1, last);
+  for (let k = start + 1; k < last; k++) d[k - 1] = d[k]!;
   return last - 1;
 }
 
@@ -653,7 +642,7 @@ function booleanInText(d: Uint8Array, start: number, end: number): number {
   const word = end - start === 6 ? TRUE_TEXT : end - start === 7 ? FALSE_TEXT : null;
   if (word === null) return -1;
   for (let k = 0; k < word.length; k++) if (d[start + k] !== word[k]) return -1;
-  d.copyWithin(start, start + 1, end - 1);
+  for (let k = start + 1; k < end - 1; k++) d[k - 1] = d[k]!;
   return end - 2;
 }
 
@@ -664,21 +653,22 @@ function booleanInText(d: Uint8Array, start: number, end: number): number {
  */
 function writeIsoDate(d: Uint8Array, q: number, ms: number): number {
   const days = Math.floor(ms / 86_400_000);
+  // Int32 from here on; all non-negative but z (January and February of year 0), so `| 0` divides.
   let rest = ms - days * 86_400_000;
   const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
+  const era = ((z >= 0 ? z : z - 146_096) / 146_097) | 0;
   const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36_524) | 0) - ((doe / 146_096) | 0)) / 365) | 0;
+  const doy = doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0));
+  const mp = ((5 * doy + 2) / 153) | 0;
+  const day = doy - (((153 * mp + 2) / 5) | 0) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const hour = Math.floor(rest / 3_600_000);
+  const hour = (rest / 3_600_000) | 0;
   rest -= hour * 3_600_000;
-  const minute = Math.floor(rest / 60_000);
+  const minute = (rest / 60_000) | 0;
   rest -= minute * 60_000;
-  const second = Math.floor(rest / 1000);
+  const second = (rest / 1000) | 0;
   const milli = rest - second * 1000;
   d[q++] = QUOTE;
   q = digits(d, q, year, 4);
@@ -703,7 +693,7 @@ function writeIsoDate(d: Uint8Array, q: number, ms: number): number {
 function digits(d: Uint8Array, q: number, value: number, width: number): number {
   for (let k = width - 1; k >= 0; k--) {
     d[q + k] = 0x30 + (value % 10);
-    value = Math.floor(value / 10);
+    value = (value / 10) | 0;
   }
   return q + width;
 }
