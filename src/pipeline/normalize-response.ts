@@ -72,8 +72,6 @@ async function readWithin(body: ReadableStream<Uint8Array>, cap: number, bound: 
 }
 
 const EMPTY = new Uint8Array(0);
-const EXP = Number(process.env.KEEL_EXP ?? 0);
-const T = { sum: 0, n: 0 };
 
 /** A body that arrived whole with the head: no stream, no await. */
 function readBytes(body: Uint8Array | null, cap: number): ReadResult {
@@ -120,9 +118,7 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
   if (!decoded.ok) return { code: decoded.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
   if (!byValue && json.byteTransform !== null) {
     // One pass over the bytes; anything it does not do (and every error) goes the tree path below.
-    const t0 = EXP === 4 ? performance.now() : 0;
     const bytes = json.byteTransform(decoded.bytes, json.limits);
-    if (EXP === 4) { T.sum += performance.now() - t0; if (++T.n % 50000 === 0) { console.error("pass avg us", (T.sum * 1000 / 50000).toFixed(2)); T.sum = 0; } }
     if (bytes !== null) {
       if (encoding !== null) removeHeader(parts.headers, "content-encoding");
       removeHeader(parts.headers, "content-length");
