@@ -89,6 +89,12 @@ function startKeel(dir: string, cfg: string, label: string): { child: Child; url
   return { child, url: `http://127.0.0.1:${p}${target}` };
 }
 
+/** CPU time (user + system, all threads) a process has used, in clock ticks (1/100 s). */
+const cpuTicks = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+};
+
 /** CPU time the hypervisor gave to other guests (steal), in ticks, summed over cores. */
 const stealTicks = () => Number(readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/)[8] ?? 0);
 const stealStart = stealTicks();
@@ -108,21 +114,38 @@ try {
   const ratios: number[] = [];
   const roundsA: number[] = [];
   const roundsB: number[] = [];
+  // CPU µs per request of each side: a second reading of the same bursts that other guests' load
+  // (steal, a busy host) changes far less than rps, since it counts only what each Keel ran.
+  const cpuRatios: number[] = [];
+  const cpuA: number[] = [];
+  const cpuB: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // Alternate who goes first, so a trend over time favours neither.
     const order = r % 2 === 0 ? [a, b] : [b, a];
     const res = new Map<string, WrkResult>();
-    for (const k of order) res.set(k.url, await runWrk(burst, k.url, log));
+    const cpu = new Map<string, number>();
+    for (const k of order) {
+      const before = cpuTicks(k.child.pid);
+      const w = await runWrk(burst, k.url, log);
+      res.set(k.url, w);
+      cpu.set(k.url, ((cpuTicks(k.child.pid) - before) * 10_000) / Math.max(1, w.requests));
+    }
     const ra = res.get(a.url)!.rps, rb = res.get(b.url)!.rps;
     ratios.push(rb / ra);
     roundsA.push(ra);
     roundsB.push(rb);
-    console.log(`round ${r + 1}: A ${ra.toFixed(0)} rps, B ${rb.toFixed(0)} rps, B/A ${(rb / ra).toFixed(3)}`);
+    const ca = cpu.get(a.url)!, cb = cpu.get(b.url)!;
+    cpuA.push(ca);
+    cpuB.push(cb);
+    cpuRatios.push(ca / cb);
+    console.log(`round ${r + 1}: A ${ra.toFixed(0)} rps, B ${rb.toFixed(0)} rps, B/A ${(rb / ra).toFixed(3)}; CPU per request A ${ca.toFixed(1)} µs, B ${cb.toFixed(1)} µs, A/B ${(ca / cb).toFixed(3)}`);
   }
   const stealShare = () => `${(((stealTicks() - stealStart) / 100 / ((Date.now() - runStart) / 1000)) * 100).toFixed(0)}%`;
   console.log(`steal so far: ${stealShare()} of a core`);
   const satLine = `median B/A saturation ${median(ratios).toFixed(3)} over ${rounds} rounds of ${seconds} s`;
+  const cpuLine = `CPU per request (median) A ${median(cpuA).toFixed(1)} µs, B ${median(cpuB).toFixed(1)} µs: throughput ratio by CPU time ${median(cpuRatios).toFixed(3)}`;
   console.log(`${labelA} vs ${labelB}: ${satLine}`);
+  console.log(cpuLine);
   const paced: { a: WrkResult[]; b: WrkResult[] } = { a: [], b: [] };
   if (pacedSeconds > 0) {
     const run: WrkRun = { connections: 100, seconds: pacedSeconds, delayMs: 20, ...xff };
@@ -157,11 +180,11 @@ try {
       `- Steal (CPU the host gave to other guests) during the whole comparison: ${stealShare()} of a core; rows taken under heavy steal swing by ±30% or more.`,
       `- Paced: ${pacedRounds} alternating runs of ${pacedSeconds} s per side (wrk -t1 -c100, 20 ms pause per connection ≈ 5k rps).`,
       ``,
-      `| round | A rps | B rps | B/A |`,
-      `|---:|---:|---:|---:|`,
-      ...ratios.map((r, i) => `| ${i + 1} | ${roundsA[i]!.toFixed(0)} | ${roundsB[i]!.toFixed(0)} | ${r.toFixed(3)} |`),
+      `| round | A rps | B rps | B/A | A CPU µs/req | B CPU µs/req | A/B by CPU |`,
+      `|---:|---:|---:|---:|---:|---:|---:|`,
+      ...ratios.map((r, i) => `| ${i + 1} | ${roundsA[i]!.toFixed(0)} | ${roundsB[i]!.toFixed(0)} | ${r.toFixed(3)} | ${cpuA[i]!.toFixed(1)} | ${cpuB[i]!.toFixed(1)} | ${cpuRatios[i]!.toFixed(3)} |`),
       ``,
-      `**${satLine}.**`,
+      `**${satLine}.** ${cpuLine} (each Keel's user + system CPU time over the requests it served in its bursts, all its threads: the same comparison, barely moved by other guests' load).`,
       ``,
       ...pacedLines,
     ].join("\n");

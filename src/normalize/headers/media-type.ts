@@ -15,5 +15,8 @@ export function isJsonMediaType(mediaType: string): boolean {
 
 /** True for application/json and any +json type, parameters ignored. */
 export function isJsonType(contentType: string | null): boolean {
-  return contentType !== null && isJsonMediaType(mediaTypeOf(contentType));
+  if (contentType === null) return false;
+  // The common spellings without building strings (this runs on every answer of a JSON route).
+  if (contentType === "application/json" || contentType.startsWith("application/json;")) return true;
+  return isJsonMediaType(mediaTypeOf(contentType));
 }
