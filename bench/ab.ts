@@ -114,8 +114,10 @@ try {
   const ratios: number[] = [];
   const roundsA: number[] = [];
   const roundsB: number[] = [];
-  // CPU µs per request of each side: a second reading of the same bursts that other guests' load
-  // (steal, a busy host) changes far less than rps, since it counts only what each Keel ran.
+  // CPU µs per request of each side (user + system, all threads): the same ratio read from CPU
+  // time; when it matches the rps ratio, each Keel was CPU-bound in its bursts (the comparison
+  // measures Keel, not the backend or wrk). On this machine it swings with rps: a slow round is
+  // a slower CPU (a busy host), not idle time.
   const cpuRatios: number[] = [];
   const cpuA: number[] = [];
   const cpuB: number[] = [];
@@ -184,7 +186,7 @@ try {
       `|---:|---:|---:|---:|---:|---:|---:|`,
       ...ratios.map((r, i) => `| ${i + 1} | ${roundsA[i]!.toFixed(0)} | ${roundsB[i]!.toFixed(0)} | ${r.toFixed(3)} | ${cpuA[i]!.toFixed(1)} | ${cpuB[i]!.toFixed(1)} | ${cpuRatios[i]!.toFixed(3)} |`),
       ``,
-      `**${satLine}.** ${cpuLine} (each Keel's user + system CPU time over the requests it served in its bursts, all its threads: the same comparison, barely moved by other guests' load).`,
+      `**${satLine}.** ${cpuLine} (each Keel's user + system CPU time, all threads, over the requests it served in its bursts; matching the rps ratio, it says both sides were CPU-bound).`,
       ``,
       ...pacedLines,
     ].join("\n");
