@@ -31,6 +31,22 @@ export function headerOf(headers: readonly string[], name: string): string | nul
   return null;
 }
 
+/** Sets the value of the first `name` field and drops any later ones; false when there is none. */
+function replaceHeader(headers: string[], name: string, value: string): boolean {
+  let found = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] !== name) continue;
+    if (!found) {
+      headers[i + 1] = value;
+      found = true;
+    } else {
+      headers.splice(i, 2);
+      i -= 2;
+    }
+  }
+  return found;
+}
+
 export function removeHeader(headers: string[], name: string): void {
   for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) headers.splice(i, 2);
 }
@@ -121,7 +137,8 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
     const bytes = json.byteTransform(decoded.bytes, json.limits);
     if (bytes !== null) {
       if (encoding !== null) removeHeader(parts.headers, "content-encoding");
-      removeHeader(parts.headers, "content-length");
+      // The new length in place of the old (no splice of the header list on every answer).
+      if (!replaceHeader(parts.headers, "content-length", String(bytes.length))) parts.headers.push("content-length", String(bytes.length));
       parts.body = bytes;
       return parts;
     }
