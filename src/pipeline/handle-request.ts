@@ -22,6 +22,7 @@ import { problemResponse, type Phase } from "./problem.ts";
 import { acceptableRequestId, newRequestId } from "./request-id.ts";
 import { hostName, splitTarget } from "./request-target.ts";
 import { UploadGuard } from "./upload-guard.ts";
+import { JsonPathMetrics } from "../observe/json-path-metrics.ts";
 import { HookMetrics } from "../observe/hook-metrics.ts";
 import type { HookReply, HookRequest, HookResponse } from "../hooks/types.ts";
 import { FlatHeaders } from "../hooks/flat-headers.ts";
@@ -106,6 +107,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   const watch = deps.watch ?? new ExchangeWatch();
   const attemptDeps: AttemptDeps = { client, watch, hedgeTimer: new HedgeTimer(), sink: metrics };
   const hookMetrics = new HookMetrics(metrics);
+  const jsonPaths = new JsonPathMetrics(metrics);
 
   function finish(x: Exchange, res: Response): Response {
     const end = performance.now();
@@ -198,6 +200,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       const route = x.routeRt!.plan;
       const p = await prepareRequest(x.req, route, query, x.params, x.start + x.rt.plan.server.requestTimeoutMs);
       if (isRefusal(p)) return refuse(x, p);
+      if (p.rewrittenBy !== 0) jsonPaths.count(route.name, "request", p.rewrittenBy === 1);
       return await forward(x, path, query, hostHeader, p);
     } catch (err) {
       return internal(x, err);
@@ -393,6 +396,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
 
   function afterRules(x: Exchange, parts: ResponseParts | Refusal, hookReq: HookRequest | null): Response | Promise<Response> {
     if (isRefusal(parts)) return refuse(x, parts);
+    if (parts.rewrittenBy !== 0) jsonPaths.count(x.routeRt!.plan.name, "response", parts.rewrittenBy === 1);
     if (parts.enveloped) {
       metrics.problem(x.routeIndex, "KEEL_UPSTREAM_ERROR_RESPONSE");
       x.code = "KEEL_UPSTREAM_ERROR_RESPONSE";
@@ -509,8 +513,9 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         const out = n.responseJson.transform(json);
         if (!out.ok) return fail(x, "KEEL_UPSTREAM_JSON_RULE_FAILED", `merged body ${out.error.pointer || "/"}: ${out.error.message}`, 0, { pointer: out.error.pointer });
         json = out.value;
+        jsonPaths.count(route.name, "response", false); // a merged body is a value already
       }
-      return await deliver(x, { status: 200, headers: ["content-type", "application/json"], body: null, json, hasJson: true, enveloped: false }, hookReq);
+      return await deliver(x, { status: 200, headers: ["content-type", "application/json"], body: null, json, hasJson: true, enveloped: false, rewrittenBy: 0 }, hookReq);
     } catch (err) {
       return internal(x, err);
     }

@@ -53,6 +53,8 @@ export interface PreparedBody {
   bytes: Uint8Array | null;
   /** The client's body was read here (so `bytes` is what goes on; else it streams as usual). */
   consumed: boolean;
+  /** The JSON rules rewrote the body: 1 by the byte path, 2 by the tree path, 0 not. */
+  rewrittenBy: 0 | 1 | 2;
 }
 
 export function needsRequestBody(route: RoutePlan): boolean {
@@ -65,7 +67,7 @@ export function needsRequestBody(route: RoutePlan): boolean {
  * by `uploadDeadline` (408 otherwise).
  */
 export async function prepareRequest(req: Request, route: RoutePlan, query: string, params: Readonly<Record<string, string>>, uploadDeadline: number): Promise<PreparedBody | Refusal> {
-  const prepared: PreparedBody = { json: undefined, bytes: null, consumed: false };
+  const prepared: PreparedBody = { json: undefined, bytes: null, consumed: false, rewrittenBy: 0 };
   const json = route.normalize?.requestJson ?? null;
   const validator = route.validator;
   let hasBody = false;
@@ -94,6 +96,7 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
           const bytes = json.byteTransform(read.bytes, json.limits);
           if (bytes !== null) {
             prepared.bytes = bytes;
+            prepared.rewrittenBy = 1;
             return prepared;
           }
         }
@@ -132,5 +135,6 @@ export async function prepareRequest(req: Request, route: RoutePlan, query: stri
   if (!out.ok) return { code: "KEEL_JSON_RULE_FAILED", detail: `request body ${out.error.pointer || "/"}: ${out.error.message}`, fields: { pointer: out.error.pointer } };
   prepared.json = out.value;
   prepared.bytes = serializeJson(prepared.json);
+  prepared.rewrittenBy = 2;
   return prepared;
 }

@@ -24,6 +24,8 @@ export interface ResponseParts {
   hasJson: boolean;
   /** The backend's error was rewritten into problem+json. */
   enveloped: boolean;
+  /** The JSON rules rewrote the body: 1 by the byte path, 2 by the tree path, 0 not. */
+  rewrittenBy: 0 | 1 | 2;
 }
 
 export function headerOf(headers: readonly string[], name: string): string | null {
@@ -100,7 +102,7 @@ function readBytes(body: Uint8Array | null, cap: number): ReadResult {
  * with the head (the common case for small JSON), a promise when it streams.
  */
 export function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: EnvelopeContext, bound: ReadBound): ResponseParts | Refusal | Promise<ResponseParts | Refusal> {
-  const parts: ResponseParts = { status: r.status, headers: r.headers, body: r.body, json: undefined, hasJson: false, enveloped: false };
+  const parts: ResponseParts = { status: r.status, headers: r.headers, body: r.body, json: undefined, hasJson: false, enveloped: false, rewrittenBy: 0 };
   const n = route.normalize;
   if (n === null) return parts;
   const envelope = r.status >= 400 && n.errorEnvelope;
@@ -140,6 +142,7 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
       // The new length in place of the old (no splice of the header list on every answer).
       if (!replaceHeader(parts.headers, "content-length", String(bytes.length))) parts.headers.push("content-length", String(bytes.length));
       parts.body = bytes;
+      parts.rewrittenBy = 1;
       return parts;
     }
   }
@@ -153,6 +156,7 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
   if (encoding !== null) removeHeader(parts.headers, "content-encoding");
   parts.json = out.value;
   parts.hasJson = true;
+  parts.rewrittenBy = 2;
   parts.body = null;
   return parts;
 }
