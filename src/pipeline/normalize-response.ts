@@ -111,9 +111,11 @@ export function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: En
   const cap = envelope ? n.errorBodyBytes : json!.limits.maxBytes;
   // The byte path needs no parsed value; an onResponse hook does.
   const byValue = route.hooks !== null && route.hooks.module.onResponse !== undefined;
-  const after = (read: ReadResult | Refusal) => (isRefusal(read) ? read : envelope ? withEnvelope(parts, r, read, ctx) : withJson(parts, read, json!, byValue));
-  if (r.body instanceof ReadableStream) return readWithin(r.body, cap, bound).then(after);
-  return after(readBytes(r.body, cap));
+  if (r.body instanceof ReadableStream) {
+    return readWithin(r.body, cap, bound).then((read) => (isRefusal(read) ? read : envelope ? withEnvelope(parts, r, read, ctx) : withJson(parts, read, json!, byValue)));
+  }
+  const read = readBytes(r.body, cap);
+  return envelope ? withEnvelope(parts, r, read, ctx) : withJson(parts, read, json!, byValue);
 }
 
 function withEnvelope(parts: ResponseParts, r: UpstreamResponse, read: ReadResult, ctx: EnvelopeContext): ResponseParts {
@@ -132,7 +134,7 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
     return { code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the response body" };
   }
   const encoding = headerOf(parts.headers, "content-encoding");
-  const decoded = decodeContent(read.bytes, encoding, cap);
+  const decoded = encoding === null ? read : decodeContent(read.bytes, encoding, cap);
   if (!decoded.ok) return { code: decoded.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
   if (!byValue && json.byteTransform !== null) {
     // One pass over the bytes; anything it does not do (and every error) goes the tree path below.
