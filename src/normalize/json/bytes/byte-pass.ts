@@ -54,19 +54,18 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
 let out: Uint8Array = new Uint8Array(16 * 1024);
-/** FNV-1a hashes of the output names of the open objects (each object's from its frame's base). */
-let hashes: Int32Array = new Int32Array(1024);
-// The stack of the containers around the innermost one (which the loop keeps in locals).
-const frameKind = new Uint8Array(MAX_DEPTH + 2);
-const frameCount = new Int32Array(MAX_DEPTH + 2);
-const framePresent = new Int32Array(MAX_DEPTH + 2);
-const frameBase = new Int32Array(MAX_DEPTH + 2);
-/** Where to cut the output back to when the member being read is omitted, or -1. */
-const frameOmitFrom = new Int32Array(MAX_DEPTH + 2);
+// The pass's small int state in one buffer, so a body touches a few cache lines of it, not a
+// page per array: `moved` (where a rare-work call leaves the read and write positions: int32
+// slots keep the loop's positions int32 to the JIT), then the frames of the containers around
+// the innermost one (which the loop keeps in locals), FRAME ints each, interleaved by depth.
+const FRAME = 5; // kind, count, present bits, hash base, omit-from
+const state32 = new Int32Array(4 + (MAX_DEPTH + 2) * FRAME);
+const moved = state32.subarray(0, 3);
+const frames = state32.subarray(4);
 const framePlace: (RulePlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
-/** Where a rare-work call leaves the read and write positions (int32 slots: the loop's positions stay int32 to the JIT). */
-const moved = new Int32Array(3);
 const frameDef: (DefaultPlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
+/** FNV-1a hashes of the output names of the open objects (each object's from its frame's base). */
+let hashes: Int32Array = new Int32Array(256);
 
 /** The transformed body, or null for "use the tree path". */
 export function runBytePass(plan: BytePlan, s: Uint8Array, maxBytes: number, maxDepth: number): Uint8Array | null {
@@ -204,11 +203,12 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       if (b === OPEN_BRACE || b === OPEN_BRACKET) {
         if (depth >= maxDepth) return null;
         // Push: the container we are in goes to the frame stack.
-        frameKind[depth] = fKind;
-        frameCount[depth] = fCount;
-        framePresent[depth] = fPresent;
-        frameBase[depth] = fBase;
-        frameOmitFrom[depth] = fOmitFrom;
+        const at = depth * FRAME;
+        frames[at] = fKind;
+        frames[at + 1] = fCount;
+        frames[at + 2] = fPresent;
+        frames[at + 3] = fBase;
+        frames[at + 4] = fOmitFrom;
         framePlace[depth] = fPlace;
         frameDef[depth] = fDef;
         depth++;
@@ -307,11 +307,12 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
     }
     // Pop: back to the container around.
     depth--;
-    fKind = frameKind[depth]!;
-    fCount = frameCount[depth]!;
-    fPresent = framePresent[depth]!;
-    fBase = frameBase[depth]!;
-    fOmitFrom = frameOmitFrom[depth]!;
+    const at = depth * FRAME;
+    fKind = frames[at]!;
+    fCount = frames[at + 1]!;
+    fPresent = frames[at + 2]!;
+    fBase = frames[at + 3]!;
+    fOmitFrom = frames[at + 4]!;
     fPlace = framePlace[depth]!;
     fDef = frameDef[depth]!;
   }
