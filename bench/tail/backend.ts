@@ -9,6 +9,7 @@
 //
 // GET /__count answers {"served":N,"delayed":N,"failed":N}; requests to /__* paths are not counted.
 import { BODY } from "../lib/peers.ts";
+import { mulberry32 } from "../lib/mulberry32.ts"; // picks 1% of requests reproducibly
 
 const port = Number(process.env.BACKEND_PORT);
 if (!(port > 0)) throw new Error("backend: BACKEND_PORT is required");
@@ -16,17 +17,6 @@ const delayMs = Number(process.env.DELAY_MS ?? 50);
 const delayP = Number(process.env.DELAY_P ?? 0.01);
 const failAll = process.env.FAIL_ALL === "1";
 
-/** mulberry32: small, fast, good enough to pick 1% of requests reproducibly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(Number(process.env.SEED ?? 1));
 
 const counts = { served: 0, delayed: 0, failed: 0 };

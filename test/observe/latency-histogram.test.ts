@@ -2,22 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { Float64Histogram } from "hdr-histogram-js";
 import { DURATION_BOUNDS_MICROS } from "../../src/observe/duration-buckets.ts";
 import { HIGHEST_MICROS, LatencyHistogram } from "../../src/observe/latency-histogram.ts";
+import { mulberry32 } from "../../bench/lib/mulberry32.ts"; // seeded: failures reproduce
 
-// Small deterministic PRNG (mulberry32) so failures reproduce.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Heavy-tailed µs values from 1 µs to ~60 s. */
 function latencies(n: number, seed: number): number[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Array.from({ length: n }, () => Math.floor(Math.exp(r() * Math.log(HIGHEST_MICROS))));
 }
 

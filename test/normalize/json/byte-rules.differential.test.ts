@@ -14,6 +14,7 @@ import { EXAMPLE_JSON_RULES } from "../../../src/normalize/json/example-rules.ts
 import { parseJsonBody } from "../../../src/normalize/json/parse-json-body.ts";
 import { serializeJson } from "../../../src/normalize/json/serialize-json.ts";
 import { fuzzParams, fuzzTimeout } from "../../fuzz/fuzz-runs.ts";
+import { mulberry32 } from "../../../bench/lib/mulberry32.ts"; // seeded by fast-check: a failure replays
 
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -188,17 +189,6 @@ const userLike = fc
 // ---------------------------------------------------------------------------------------------
 // Serialisations
 
-/** A small deterministic PRNG, seeded by fast-check (so a failure replays). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Style {
   readonly ws: boolean; // random whitespace between tokens
@@ -213,7 +203,7 @@ const RAW_NUMBERS = ["1e400", "-1e400", "1e-400", "12345678901234567890", "12345
 
 /** Writes JSON text for `value` the way some other serialiser might. */
 function write(value: unknown, s: Style, seed: number): Uint8Array {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const ws = (): string => (s.ws && rnd() < 0.5 ? Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick([" ", "\t", "\r", "\n"])).join("") : "");
   const hex = (c: number): string => {

@@ -1,15 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createBalancer } from "../../../src/upstream/balancer.ts";
+import { mulberry32 } from "../../../bench/lib/mulberry32.ts"; // seeded: the bounds below are checked on the same draws every run
 
-/** Seeded PRNG (mulberry32) so the bounds below are checked on the same draws every run. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const eps = (n: number) => Array.from({ length: n }, (_, i) => ({ url: `http://h${i}:80`, weight: 1 }));
 
