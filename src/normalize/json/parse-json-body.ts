@@ -4,13 +4,7 @@
 // and strict UTF-8 decoding refuses bytes JSON.parse would otherwise see as U+FFFD.
 
 import type { JsonLimits, JsonParseResult } from "./types.ts";
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-byte-codes.ts";
 
 // fatal: invalid bytes are an error, not U+FFFD. A leading BOM is dropped (RFC 8259 §8.1 allows).
 const utf8 = new TextDecoder("utf-8", { fatal: true });

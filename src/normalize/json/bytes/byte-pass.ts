@@ -23,24 +23,15 @@ import type { KeyCase } from "../types.ts";
 import { snakeCaseAscii } from "./ascii-key-case.ts";
 import { ConversionKind, type BytePlan, type DefaultPlace, type FieldRule, type RulePlace, type ValueConversion } from "./byte-plan.ts";
 import { escapeAt, fnv1a, FNV_OFFSET, FNV_PRIME, isCanonicalNumber, numberEnd, utf8Length } from "./json-bytes.ts";
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../json-byte-codes.ts";
 
 /** Keys of one object the duplicate check compares (pairwise); larger objects take the tree path. */
 const MAX_KEYS = 64;
 /** The scratch buffer is kept between bodies up to this size. */
 const KEEP_SCRATCH_BYTES = 256 * 1024;
-/** Positions past the caps of this pass (its scratch sizes) go the tree path. */
+/** Bodies this large go the tree path (positions, and outputs up to twice the body, stay int32). */
 const MAX_BODY_BYTES = 1 << 30;
 const MAX_DEPTH = 1000;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const MINUS = 0x2d;
 
 // What the loop expects next: a value, a key (at its opening quote), what follows a value.
 const VALUE = 0;

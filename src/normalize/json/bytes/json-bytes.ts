@@ -2,10 +2,8 @@
 // sequences, escapes rewritten the way JSON.stringify writes their character, numbers and whether
 // JSON.stringify(Number(text)) would give the same text back.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
-const ZERO = 0x30;
+import { BACKSLASH, MINUS, QUOTE, ZERO } from "../json-byte-codes.ts";
+
 const HEX = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66];
 
 /** Length of the valid UTF-8 sequence at p (its lead byte ≥ 0x80), or 0 (as TextDecoder fatal refuses: overlong, surrogate, beyond U+10FFFF, cut). */

@@ -1,0 +1,13 @@
+// The bytes of JSON's structure (RFC 8259 §2, §7), named once for every reader that scans bodies
+// as bytes: the depth guard of the tree path and the byte path.
+
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COMMA = 0x2c;
+export const COLON = 0x3a;
+export const OPEN_BRACE = 0x7b;
+export const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
+export const MINUS = 0x2d;
+export const ZERO = 0x30;
