@@ -12,7 +12,7 @@
 // it first), a converted value that is an object or array, an object of more than MAX_KEYS keys.
 //
 // Why one loop with an explicit stack: in JavaScriptCore a byte loop over locals runs ~3× faster
-// than one over module or object state (bench/normalize/json-rules.ts), so the pass keeps its
+// than one over module or object state (bench/PROFILE.md, the byte path), so the pass keeps its
 // positions in locals and calls out only for rare work (escapes, numbers to rewrite, conversions).
 // Synchronous and not re-entrant: one body at a time.
 
