@@ -22,7 +22,7 @@ import { keyConverter } from "../key-case.ts";
 import type { KeyCase } from "../types.ts";
 import { snakeCaseAscii } from "./ascii-key-case.ts";
 import { ConversionKind, type BytePlan, type DefaultPlace, type FieldRule, type RulePlace, type ValueConversion } from "./byte-plan.ts";
-import { escapeAt, fnv1a, FNV_OFFSET, FNV_PRIME, isCanonicalNumber, numberEnd, utf8Length } from "./json-bytes.ts";
+import { escapeAt, fnv1a, FNV_OFFSET, FNV_PRIME, isCanonicalNumber, numberEnd, sameBytes, utf8Length } from "./json-bytes.ts";
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../json-byte-codes.ts";
 
 /** Keys of one object the duplicate check compares (pairwise); larger objects take the tree path. */
@@ -116,7 +116,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
       if (c !== COLON) return null;
       p++;
-      if (q + 64 + 2 * (q - keyStart) + (n - p) + 16 > d.length) d = grow(d, q, 64 + 2 * (q - keyStart) + (n - p) + 16);
+      d = withRoom(d, q, 64 + 2 * (q - keyStart) + (n - p) + 16);
       // Rules name fields as the sender wrote them: a plain key is its source bytes.
       let field: FieldRule | null = null;
       if (fPlace !== null && ((fPlace.nameLengths >>> ((plain ? rawEnd - rawStart : q - keyStart) & 31)) & 1) !== 0) {
@@ -138,7 +138,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       if (field !== null && field.renameTo !== null) {
         const name = field.renameTo;
         q = keyStart;
-        if (q + name.length + (n - p) + 16 > d.length) d = grow(d, q, name.length + (n - p) + 16);
+        d = withRoom(d, q, name.length + (n - p) + 16);
         for (let k = 0; k < name.length; k++) d[q++] = name[k]!;
         h = field.renameHash;
       } else if (!plain) {
@@ -176,7 +176,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       state = AFTER;
       if (place !== null && place.conversion !== null) {
         // Rare work through module state, then back into locals.
-        if (q + 64 + (n - p) + 16 > d.length) d = grow(d, q, 64 + (n - p) + 16);
+        d = withRoom(d, q, 64 + (n - p) + 16);
         if (!convertValue(place.conversion, s, n, p, d, q)) return null;
         d = out;
         p = moved[0]!;
@@ -242,7 +242,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         if (isCanonicalNumber(s, p, end)) {
           while (p < end) d[q++] = s[p++]!;
         } else {
-          if (q + 32 + (n - p) + 16 > d.length) d = grow(d, q, 32 + (n - p) + 16);
+          d = withRoom(d, q, 32 + (n - p) + 16);
           q = writeNumber(s, p, end, d, q);
           p = end;
         }
@@ -291,7 +291,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       if (b !== CLOSE_BRACE) return null;
       top = fBase;
       if (fDef !== null && fDef.fills.length > 0) {
-        if (q + fDef.fillBytes + (n - p) + 16 > d.length) d = grow(d, q, fDef.fillBytes + (n - p) + 16);
+        d = withRoom(d, q, fDef.fillBytes + (n - p) + 16);
         q = writeDefaults(fDef, fPresent, fCount, d, q);
       }
       d[q++] = CLOSE_BRACE;
@@ -395,12 +395,6 @@ function isLiteral(s: Uint8Array, p: number, b: number): boolean {
   return s[p + 1] === 0x75 && s[p + 2] === 0x6c && s[p + 3] === 0x6c;
 }
 
-function sameBytes(name: Uint8Array, d: Uint8Array, start: number, end: number): boolean {
-  if (name.length !== end - start) return false;
-  for (let k = 0; k < name.length; k++) if (d[start + k] !== name[k]) return false;
-  return true;
-}
-
 /** "0", "7", "4294967294": names Object.keys lists first, in numeric order. */
 function isArrayIndex(d: Uint8Array, start: number, end: number): boolean {
   const len = end - start;
@@ -441,8 +435,9 @@ function writeDefaults(def: DefaultPlace, present: number, count: number, d: Uin
   return q;
 }
 
-/** A bigger scratch buffer holding the first q bytes (and made the module's). */
-function grow(d: Uint8Array, q: number, more: number): Uint8Array {
+/** `d`, or when it has fewer than `more` bytes after q, a bigger scratch buffer holding its first q bytes (and made the module's). */
+function withRoom(d: Uint8Array, q: number, more: number): Uint8Array {
+  if (q + more <= d.length) return d;
   const bigger = new Uint8Array(Math.max(q + more, d.length * 2));
   bigger.set(d.subarray(0, q));
   out = bigger;
@@ -475,7 +470,7 @@ function jsonAt(d: Uint8Array, start: number, end: number): unknown {
 
 /** Writes text at d[q..] (room for 3 bytes per UTF-16 unit made first); returns the new end. May replace `out`. */
 function writeText(d: Uint8Array, q: number, text: string, rest: number): number {
-  if (q + text.length * 3 + rest > d.length) d = grow(d, q, text.length * 3 + rest);
+  d = withRoom(d, q, text.length * 3 + rest);
   return q + encoder.encodeInto(text, d.subarray(q)).written;
 }
 
@@ -562,7 +557,7 @@ function valueAt(d: Uint8Array, start: number, end: number): unknown {
 function writeValue(d: Uint8Array, q: number, value: unknown, rest: number): number {
   const json = typeof value === "string" ? plainText(value) : null;
   if (json === null) return writeText(d, q, JSON.stringify(value), rest);
-  if (q + json.length + 2 + rest > d.length) d = grow(d, q, json.length + 2 + rest);
+  d = withRoom(d, q, json.length + 2 + rest);
   d[q++] = QUOTE;
   for (let k = 0; k < json.length; k++) d[q++] = json.charCodeAt(k);
   d[q++] = QUOTE;

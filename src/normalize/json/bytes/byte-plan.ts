@@ -11,7 +11,7 @@ import { readJsonRules, type DefaultRule } from "../compile-json-rules.ts";
 import { EACH, type PathStep } from "../json-path.ts";
 import { fillDefault } from "../path-walk.ts";
 import type { JsonRulesConfig, KeyCase } from "../types.ts";
-import { fnv1a } from "./json-bytes.ts";
+import { fnv1a, sameBytes } from "./json-bytes.ts";
 
 /** How the byte pass converts a value: cheap cases in bytes, the rest through `convert`. */
 export const ConversionKind = { Other: 0, Lowercase: 1, Number: 2, Boolean: 3, Rfc3339: 4 } as const;
@@ -130,7 +130,7 @@ function fieldAt(root: RulePlace, steps: readonly PathStep[]): FieldRule {
 
 function fieldIn(place: RulePlace, key: string): FieldRule {
   const name = nameBytes(key);
-  for (const field of place.fields) if (sameBytes(field.name, name)) return field;
+  for (const field of place.fields) if (sameName(field.name, name)) return field;
   const field: FieldRule = { name, omit: false, renameTo: null, renameHash: 0, place: null };
   place.fields.push(field);
   place.nameLengths |= lengthBit(name);
@@ -149,7 +149,7 @@ function defaultTree(defaults: readonly DefaultRule[]): DefaultPlace | null | un
       if (step === EACH) place = place.each ??= emptyDefaultPlace();
       else {
         const name = nameBytes(step);
-        let field = place.fields.find((f) => sameBytes(f.name, name));
+        let field = place.fields.find((f) => sameName(f.name, name));
         if (field === undefined) {
           place.fields.push((field = { name, place: emptyDefaultPlace() }));
           place.fieldLengths |= lengthBit(name);
@@ -196,8 +196,6 @@ function startsWith(steps: readonly PathStep[], prefix: readonly PathStep[]): bo
   return true;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function sameName(a: Uint8Array, b: Uint8Array): boolean {
+  return sameBytes(a, b, 0, b.length);
 }

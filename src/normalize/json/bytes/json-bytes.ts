@@ -185,3 +185,10 @@ export function fnv1a(b: Uint8Array, start: number, end: number): number {
   for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, FNV_PRIME);
   return h;
 }
+
+/** Whether d[start, end) holds exactly the bytes of `name`. */
+export function sameBytes(name: Uint8Array, d: Uint8Array, start: number, end: number): boolean {
+  if (name.length !== end - start) return false;
+  for (let k = 0; k < name.length; k++) if (d[start + k] !== name[k]) return false;
+  return true;
+}
