@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { putScenarioBlock } from "./lib/report.ts";
-import { BENCH_DIR, BODY, BUN, ROOT, backendLaunch } from "./lib/peers.ts";
+import { startBackend } from "./lib/harness.ts";
+import { BENCH_DIR, BODY, BUN, ROOT } from "./lib/peers.ts";
 import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./lib/wrk.ts";
 
@@ -57,10 +58,7 @@ function tree(ref: string): string {
 let port = 19500;
 const next = () => (port = freePort(port + 1));
 const backendPort = next();
-const backendDir = join(tmp, "backend");
-mkdirSync(backendDir, { recursive: true });
-const be = backendLaunch(backendDir, backendPort, next());
-const backend = spawnGroup("backend", ["taskset", "-c", "1", ...be.cmd], { env: be.env, log: join(backendDir, "log") });
+const backend = startBackend(join(tmp, "backend"), backendPort, next());
 const redisPort = withRedis ? next() : 0;
 const redis = withRedis
   ? spawnGroup("redis", ["taskset", "-c", "1", "redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { log: join(tmp, "redis.log") })
@@ -196,5 +194,5 @@ try {
     console.log(`recorded as scenario "${record}" in bench/RESULTS.md`);
   }
 } finally {
-  await Promise.all([stopGroup(a.child), stopGroup(b.child), stopGroup(backend), ...(redis ? [stopGroup(redis)] : [])]);
+  await Promise.all([stopGroup(a.child), stopGroup(b.child), stopGroup(backend.child), ...(redis ? [stopGroup(redis)] : [])]);
 }

@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "./lib/args.ts";
-import { BENCH_DIR, BODY, BUN, NODE, PEERS, ROOT, backendLaunch, keelPeer, type Launch, type Peer } from "./lib/peers.ts";
+import { BENCH_DIR, BODY, BUN, NODE, PEERS, ROOT, keelPeer, type Launch, type Peer } from "./lib/peers.ts";
 import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb, type Child } from "./lib/procs.ts";
 import { keepScenarioBlocks, putScenarioBlock, renderReport, type Meta, type PeerResult } from "./lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkRun } from "./lib/wrk.ts";
-import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell } from "./lib/harness.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell, startBackend } from "./lib/harness.ts";
 import { KEEL_W2, NGINX_W2, WORKERS_SCENARIO, workersBlock } from "./ops/workers-block.ts";
 
 const PATH = "/api/items/42?fields=id,name"; // what wrk requests through every proxy
@@ -202,14 +202,13 @@ async function main(): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   installCleanup(join(tmp, "pgids"));
 
-  const backendDir = join(runDir, "backend");
-  mkdirSync(backendDir, { recursive: true });
   const backendPort = nextPort();
   const statusPort = nextPort();
   backendStatus = `http://127.0.0.1:${statusPort}/`;
-  const backend = start("backend", 1, backendLaunch(backendDir, backendPort, statusPort), backendDir);
+  const backendDir = join(runDir, "backend");
+  const backend = startBackend(backendDir, backendPort, statusPort);
   if (!(await waitReady(`http://127.0.0.1:${backendPort}${PATH}`, backend.child))) {
-    throw new Error(`backend nginx did not start:\n${tail(join(backendDir, "process.log"))}`);
+    throw new Error(`backend nginx did not start:\n${tail(backend.log)}`);
   }
   console.log(`backend nginx on :${backendPort}; raw outputs in ${rel(runDir)}`);
   let redis: { child: Child; command: string } | null = null;

@@ -1,8 +1,8 @@
 // Small pieces every bench driver shares: free ports in order, paths relative to the repo, shell
 // quoting for the "commands" section of a report, and the last lines of a log.
-import { readFileSync } from "node:fs";
-import { relative } from "node:path";
-import { ROOT } from "./peers.ts";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { ROOT, backendLaunch } from "./peers.ts";
 import { freePort, spawnGroup, type Child } from "./procs.ts";
 
 /** Free ports from `from` upwards, each one once. */
@@ -63,6 +63,13 @@ export interface Pinned {
 export function startPinned(name: string, core: number, cmd: string[], env: Record<string, string>, log: string): Pinned {
   const full = ["taskset", "-c", String(core), ...cmd];
   return { child: spawnGroup(name, full, { env, log, cwd: ROOT }), command: shell(full, env), log };
+}
+
+/** The bench backend (nginx: the fixed body on any path, the JSON files under /json/) pinned to core 1; its output in dir/process.log. */
+export function startBackend(dir: string, port: number, statusPort: number): Pinned {
+  mkdirSync(dir, { recursive: true });
+  const launch = backendLaunch(dir, port, statusPort);
+  return startPinned("backend", 1, launch.cmd, launch.env ?? {}, join(dir, "process.log"));
 }
 
 /** Polls `check` until it returns true; false if the child exits or `readyMs` passes. */

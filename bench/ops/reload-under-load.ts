@@ -12,8 +12,8 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { argsOrExit, exitWith, lastLines, portAllocator, rel, runDirName } from "../lib/harness.ts";
-import { BENCH_DIR, BODY, BUN, ROOT, backendLaunch } from "../lib/peers.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, rel, runDirName, startBackend } from "../lib/harness.ts";
+import { BENCH_DIR, BODY, BUN, ROOT } from "../lib/peers.ts";
 import { ForeignCpu, installCleanup, spawnGroup, stopGroup, treeRssMb } from "../lib/procs.ts";
 import { runWrk, saveJson, type WrkResult } from "../lib/wrk.ts";
 
@@ -97,10 +97,7 @@ async function main(): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   installCleanup(join(BENCH_DIR, ".tmp", "pgids-ops"));
   const backendPort = nextPort();
-  const backendDir = join(runDir, "backend");
-  mkdirSync(backendDir, { recursive: true });
-  const bl = backendLaunch(backendDir, backendPort, nextPort());
-  const backend = spawnGroup("backend", ["taskset", "-c", "1", ...bl.cmd], { log: join(backendDir, "process.log"), env: bl.env });
+  const backend = startBackend(join(runDir, "backend"), backendPort, nextPort());
   await waitReady(`http://127.0.0.1:${backendPort}${PATH}`);
 
   const port = nextPort();
@@ -180,7 +177,7 @@ async function main(): Promise<void> {
   const generation = await metric(adminUrl, "keel_config_generation");
 
   await stopGroup(keel);
-  await stopGroup(backend);
+  await stopGroup(backend.child);
 
   const p = (w: WrkResult) => ({ rps: Math.round(w.requests / w.seconds), p50: w.p50, p99: w.p99, p999: w.p999, max: w.max, requests: w.requests, errors: w.errors });
   const summary = {

@@ -8,8 +8,8 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { argsOrExit, exitWith, lastLines, portAllocator, rel, runDirName } from "../lib/harness.ts";
-import { BENCH_DIR, BODY, BUN, ROOT, backendLaunch } from "../lib/peers.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, rel, runDirName, startBackend } from "../lib/harness.ts";
+import { BENCH_DIR, BODY, BUN, ROOT } from "../lib/peers.ts";
 import { installCleanup, spawnGroup, stopGroup } from "../lib/procs.ts";
 import { saveJson } from "../lib/wrk.ts";
 import { KeepAliveLoad } from "./keepalive-load.ts";
@@ -65,10 +65,7 @@ async function main(): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   installCleanup(join(BENCH_DIR, ".tmp", "pgids-ops"));
   const backendPort = nextPort();
-  const backendDir = join(runDir, "backend");
-  mkdirSync(backendDir, { recursive: true });
-  const bl = backendLaunch(backendDir, backendPort, nextPort());
-  const backend = spawnGroup("backend", ["taskset", "-c", "1", ...bl.cmd], { log: join(backendDir, "process.log"), env: bl.env });
+  const backend = startBackend(join(runDir, "backend"), backendPort, nextPort());
 
   const port = nextPort();
   const admin = nextPort();
@@ -133,7 +130,7 @@ routes:
   }
   const restarts = (await (await fetch(adminUrl + "/metrics")).text()).split("\n").filter((l) => l.startsWith("keel_worker_restarts_total"));
   await stopGroup(keel);
-  await stopGroup(backend);
+  await stopGroup(backend.child);
   const summary = {
     date: new Date().toISOString(),
     connections: args.connections,

@@ -10,8 +10,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { join, resolve } from "node:path";
-import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell, startPinned, waitUntilReady, type Pinned } from "../lib/harness.ts";
-import { BUN, ROOT, backendLaunch } from "../lib/peers.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell, startBackend, startPinned, waitUntilReady, type Pinned } from "../lib/harness.ts";
+import { BUN, ROOT } from "../lib/peers.ts";
 import { ForeignCpu, installCleanup, stopGroup, treeRssMb } from "../lib/procs.ts";
 import type { WrkResult } from "../lib/wrk.ts";
 import { parseSoakArgs } from "./args.ts";
@@ -119,11 +119,8 @@ async function main(): Promise<number> {
   console.log(`soak: ${args.minutes} min paced; load average now ${loadStart} (${cpus().length} cores, shared); results in ${rel(outDir)}`);
 
   // ---- backend (nginx, core 1) and Keel (core 0)
-  const backendDir = join(outDir, "backend");
-  mkdirSync(backendDir, { recursive: true });
   const backendPort = nextPort();
-  const be = backendLaunch(backendDir, backendPort, nextPort());
-  const backend = startPinned("backend", 1, be.cmd, be.env ?? {}, join(backendDir, "process.log"));
+  const backend = startBackend(join(outDir, "backend"), backendPort, nextPort());
   let keel: Keel | null = null;
   try {
     // ---- capacity: a Keel of its own (its saturated memory must not be the soak's baseline),
