@@ -1,4 +1,7 @@
 // Command-line flags of bench/run.sh.
+
+import { readFlags } from "./harness.ts";
+
 export interface Args {
   only: string[] | null; // peer ids; null = all
   sat: number; // seconds
@@ -33,23 +36,15 @@ export const USAGE = `usage: bash bench/run.sh [flags]
 
 export function parseArgs(argv: string[]): Args {
   const a: Args = { only: null, sat: 15, paced: 30, warmup: 3, quietWait: 60, retries: 1, smoke: false, strict: false, out: null, keelConfigs: [], xffKeys: 0, redis: false };
-  const explicit = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
+  const explicit = readFlags(argv, USAGE, (f) => {
     const seconds = (): number => {
-      const n = Number(value());
-      if (!(n > 0)) throw new Error(`${flag} needs a positive number of seconds`);
+      const n = Number(f.value());
+      if (!(n > 0)) throw new Error(`${f.name} needs a positive number of seconds`);
       return n;
     };
-    explicit.add(flag);
-    switch (flag) {
+    switch (f.name) {
       case "--only":
-        a.only = value().split(",").map((s) => s.trim()).filter(Boolean);
+        a.only = f.value().split(",").map((s) => s.trim()).filter(Boolean);
         break;
       case "--sat":
         a.sat = seconds();
@@ -61,11 +56,11 @@ export function parseArgs(argv: string[]): Args {
         a.warmup = seconds();
         break;
       case "--quiet-wait":
-        a.quietWait = Number(value());
+        a.quietWait = Number(f.value());
         if (!(a.quietWait >= 0)) throw new Error("--quiet-wait needs a number of seconds (0 = do not wait)");
         break;
       case "--retries":
-        a.retries = Number(value());
+        a.retries = Number(f.value());
         if (!(a.retries >= 0)) throw new Error("--retries needs a count (0 = never rerun)");
         break;
       case "--smoke":
@@ -75,30 +70,27 @@ export function parseArgs(argv: string[]): Args {
         a.strict = true;
         break;
       case "--out":
-        a.out = value();
+        a.out = f.value();
         break;
       case "--keel-config": {
-        const v = value();
+        const v = f.value();
         const eq = v.indexOf("=");
         if (eq < 1) throw new Error(`--keel-config wants NAME=path.yaml, got "${v}"`);
         a.keelConfigs.push({ name: v.slice(0, eq), path: v.slice(eq + 1) });
         break;
       }
       case "--xff-keys":
-        a.xffKeys = Number(value());
+        a.xffKeys = Number(f.value());
         if (!Number.isInteger(a.xffKeys) || a.xffKeys < 0) throw new Error("--xff-keys needs a whole number of addresses");
         break;
       case "--redis":
         a.redis = true;
         break;
-      case "-h":
-      case "--help":
-        console.log(USAGE);
-        process.exit(0);
       default:
-        throw new Error(`unknown flag ${flag}\n${USAGE}`);
+        return false;
     }
-  }
+    return true;
+  });
   // Smoke: ~5 s per peer, unless a length was given explicitly.
   if (a.smoke) {
     if (!explicit.has("--warmup")) a.warmup = 1;

@@ -48,6 +48,43 @@ export function argsOrExit<T>(prefix: string, parse: (argv: string[]) => T): T {
   }
 }
 
+/** One flag of a driver's command line, being read. */
+export interface Flag {
+  readonly name: string;
+  /** The next argument, the flag's value (an error naming the flag and the usage when there is none). */
+  value(): string;
+  /** The value as a finite number from `min` to `max`. */
+  num(min: number, max?: number): number;
+}
+
+/**
+ * Reads `argv` flag by flag: `each` takes a flag's values and returns false for a flag it does
+ * not know (an error with the usage); -h / --help print the usage and exit. Returns the flags given.
+ */
+export function readFlags(argv: string[], usage: string, each: (flag: Flag) => boolean): Set<string> {
+  const given = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!;
+    if (name === "-h" || name === "--help") {
+      console.log(usage);
+      process.exit(0);
+    }
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value\n${usage}`);
+      return v;
+    };
+    const num = (min: number, max = Infinity): number => {
+      const n = Number(value());
+      if (!(Number.isFinite(n) && n >= min && n <= max)) throw new Error(`${name} needs a number from ${min}${max < Infinity ? ` to ${max}` : ""}`);
+      return n;
+    };
+    if (!each({ name, value, num })) throw new Error(`unknown flag ${name}\n${usage}`);
+    given.add(name);
+  }
+  return given;
+}
+
 /** A fresh folder name under bench/.tmp/runs for this run's raw outputs. */
 export function runDirName(prefix = ""): string {
   return `${prefix}${new Date().toISOString().replace(/[:.]/g, "-")}`;

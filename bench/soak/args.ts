@@ -1,5 +1,7 @@
 // Command-line flags of the soak (`npm run soak -- FLAGS`).
 
+import { readFlags } from "../lib/harness.ts";
+
 export interface SoakArgs {
   /** Length of the paced run, after warm-up and the capacity burst. */
   minutes: number;
@@ -26,32 +28,17 @@ export const USAGE = `usage: npm run soak -- [flags]      (or: bun bench/soak/ru
 
 export function parseSoakArgs(argv: string[]): SoakArgs {
   const a: SoakArgs = { minutes: 10, rps: null, out: null, record: false, clients: 1000, maxDriftPct: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const num = (min: number): number => {
-      const n = Number(value());
-      if (!(n >= min) || !Number.isFinite(n)) throw new Error(`${flag} needs a number ≥ ${min}`);
-      return n;
-    };
-    switch (flag) {
-      case "--minutes": a.minutes = num(1 / 6); break;
-      case "--rps": a.rps = num(1); break;
-      case "--out": a.out = value(); break;
+  readFlags(argv, USAGE, (f) => {
+    switch (f.name) {
+      case "--minutes": a.minutes = f.num(1 / 6); break;
+      case "--rps": a.rps = f.num(1); break;
+      case "--out": a.out = f.value(); break;
       case "--record": a.record = true; break;
-      case "--clients": a.clients = Math.round(num(1)); break;
-      case "--max-drift": a.maxDriftPct = num(0); break;
-      case "-h":
-      case "--help":
-        console.log(USAGE);
-        process.exit(0);
-      default:
-        throw new Error(`unknown flag ${flag}\n${USAGE}`);
+      case "--clients": a.clients = Math.round(f.num(1)); break;
+      case "--max-drift": a.maxDriftPct = f.num(0); break;
+      default: return false;
     }
-  }
+    return true;
+  });
   return a;
 }

@@ -11,7 +11,7 @@ import { ForeignCpu, installCleanup, stopGroup } from "../lib/procs.ts";
 import { putScenarioBlock } from "../lib/report.ts";
 import { cpuBusy, cpuSnap, runWrk, saveJson, wrkCommand, wrkEnv, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 import { renderTail, type Counts, type HedgeRun, type StormRun, type TailMeta } from "./report.ts";
-import { argsOrExit, exitWith, lastLines, portAllocator, quote, rel, runDirName, shell, startPinned, waitUntilReady, type Pinned } from "../lib/harness.ts";
+import { argsOrExit, exitWith, lastLines, portAllocator, quote, readFlags, rel, runDirName, shell, startPinned, type Pinned, waitUntilReady } from "../lib/harness.ts";
 
 const TAIL_DIR = import.meta.dir;
 const PATH = "/api/items/42?fields=id,name";
@@ -51,46 +51,30 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { paced: 64, storm: 20, warmup: 10, connections: 25, pause: 20, delayMs: 50, delayP: 0.01, seed: 1, only: ["off", "on", "storm"], quietWait: 60, smoke: false, out: null };
-  const explicit = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const num = (min: number, max = Infinity): number => {
-      const n = Number(value());
-      if (!(n >= min && n <= max)) throw new Error(`${flag} needs a number from ${min}${max < Infinity ? ` to ${max}` : ""}`);
-      return n;
-    };
-    explicit.add(flag);
-    switch (flag) {
-      case "--paced": a.paced = num(1); break;
-      case "--storm": a.storm = num(1); break;
-      case "--warmup": a.warmup = num(1); break;
-      case "--connections": a.connections = Math.round(num(1)); break;
-      case "--pause": a.pause = num(1); break;
-      case "--delay-ms": a.delayMs = num(0); break;
-      case "--delay-p": a.delayP = num(0, 1); break;
-      case "--seed": a.seed = Math.round(num(0)); break;
-      case "--quiet-wait": a.quietWait = num(0); break;
+  const explicit = readFlags(argv, USAGE, (f) => {
+    switch (f.name) {
+      case "--paced": a.paced = f.num(1); break;
+      case "--storm": a.storm = f.num(1); break;
+      case "--warmup": a.warmup = f.num(1); break;
+      case "--connections": a.connections = Math.round(f.num(1)); break;
+      case "--pause": a.pause = f.num(1); break;
+      case "--delay-ms": a.delayMs = f.num(0); break;
+      case "--delay-p": a.delayP = f.num(0, 1); break;
+      case "--seed": a.seed = Math.round(f.num(0)); break;
+      case "--quiet-wait": a.quietWait = f.num(0); break;
       case "--smoke": a.smoke = true; break;
-      case "--out": a.out = value(); break;
+      case "--out": a.out = f.value(); break;
       case "--only": {
-        a.only = value().split(",").map((s) => s.trim()).filter(Boolean);
+        a.only = f.value().split(",").map((s) => s.trim()).filter(Boolean);
         const bad = a.only.filter((p) => !["off", "on", "storm"].includes(p));
         if (bad.length || !a.only.length) throw new Error(`--only: phases are off, on, storm (got "${bad.join(",")}")`);
         break;
       }
-      case "-h":
-      case "--help":
-        console.log(USAGE);
-        process.exit(0);
       default:
-        throw new Error(`unknown flag ${flag}\n${USAGE}`);
+        return false;
     }
-  }
+    return true;
+  });
   if (a.smoke) {
     if (!explicit.has("--paced")) a.paced = 5;
     if (!explicit.has("--storm")) a.storm = 5;
