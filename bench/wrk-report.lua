@@ -26,13 +26,5 @@ if xff_keys and xff_keys > 0 then
   end
 end
 
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d p50=%d p99=%d p999=%d p9999=%d max=%d " ..
-    "connect=%d read=%d write=%d status=%d timeout=%d\n",
-    summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
-    latency:percentile(99.99), latency.max,
-    e.connect, e.read, e.write, e.status, e.timeout))
-end
+-- done(): the BENCH line, from the one file every script here shares (found beside this script).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "bench-line.lua")

@@ -1,6 +1,6 @@
 -- wrk script of the soak (bench/soak/run.ts): a mix of request targets, x-client from a pool of
 -- keys, and an optional pause per connection between requests. Every request string is formatted
--- once, in init. done() prints the same `BENCH key=value ...` line as ../wrk-report.lua.
+-- once, in init. done() prints the `BENCH key=value ...` line (../bench-line.lua).
 --   SOAK_PATHS    targets separated by "|", taken in turn
 --   SOAK_CLIENTS  x-client values (client-1 ... client-N), taken in turn
 --   SOAK_DELAY_MS pause per connection between requests, fractional: dithered between the two
@@ -35,13 +35,5 @@ if delay_ms > 0 then
   end
 end
 
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d p50=%d p99=%d p999=%d p9999=%d max=%d " ..
-    "connect=%d read=%d write=%d status=%d timeout=%d\n",
-    summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
-    latency:percentile(99.99), latency.max,
-    e.connect, e.read, e.write, e.status, e.timeout))
-end
+-- done(): the BENCH line, from the one file every script here shares (found beside this script).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../bench-line.lua")
