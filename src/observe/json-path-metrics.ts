@@ -6,18 +6,25 @@ import type { GatewayMetrics } from "./gateway-metrics.ts";
 
 export type JsonDirection = "request" | "response";
 
+interface PathCounts {
+  bytes: number;
+  tree: number;
+}
+
 export class JsonPathMetrics {
-  private readonly rows = new Map<string, { bytes: number; tree: number }>();
+  // One map per direction keyed by the route's name alone: this counts on every body, and a
+  // concatenated key would be a new string to hash each time (~0.5 µs in the profile).
+  private readonly rows: Record<JsonDirection, Map<string, PathCounts>> = { request: new Map(), response: new Map() };
 
   constructor(private readonly metrics: GatewayMetrics) {}
 
   count(route: string, direction: JsonDirection, byBytes: boolean): void {
-    const key = route + "\0" + direction;
-    let row = this.rows.get(key);
+    const rows = this.rows[direction];
+    let row = rows.get(route);
     if (row === undefined) {
-      const r = { bytes: 0, tree: 0 };
+      const r: PathCounts = { bytes: 0, tree: 0 };
       row = r;
-      this.rows.set(key, r);
+      rows.set(route, r);
       const help = "JSON bodies rewritten by a route's rules, by the path that did it (bytes: one pass over the bytes; tree: parse, rules, serialise).";
       this.metrics.addCounter("keel_json_bodies_total", help, () => r.bytes, { route, direction, path: "bytes" });
       this.metrics.addCounter("keel_json_bodies_total", help, () => r.tree, { route, direction, path: "tree" });

@@ -290,7 +290,20 @@ table("duplicate keys: fall back or match the tree (the last one wins)", [
   either("inside items", EXAMPLE_JSON_RULES, `{"items":[{"created_at":1,"created_at":2}]}`, `{"items":[{"createdAt":2}],"tags":[]}`),
   either("a default's field repeated", { defaults: { tags: [] } }, `{"tags":null,"tags":null}`, `{"tags":null}`),
   either("__proto__ twice", {}, `{"__proto__":1,"__proto__":{"a":1}}`, `{"__proto__":{"a":1}}`),
+  either("the empty key twice", {}, `{"":1,"":2}`, `{"":2}`),
+  either("the empty key twice, camel-cased", { keys: "camelCase" }, `{"":1,"a":0,"":2}`, `{"":2,"a":0}`),
+  // Names are told new by a fingerprint first: a repeat among many names, and names alike in it.
+  either("a key repeated after 40 others", {}, manyKeys(40, "k7"), `{${Array.from({ length: 40 }, (_, i) => `"k${i}":${i === 7 ? 40 : i}`).join(",")}}`),
+  taken("40 distinct keys of one length", {}, manyKeys(40, null), manyKeys(40, null)),
+  taken("names alike in length, last and middle bytes", {}, `{"axb":1,"bxb":2,"cxb":3}`, `{"axb":1,"bxb":2,"cxb":3}`),
 ]);
+
+/** {"k0":0,…,"k<count-1>":…}, then `repeat` (when given) once more with the value `count`. */
+function manyKeys(count: number, repeat: string | null): string {
+  const members = Array.from({ length: count }, (_, i) => `"k${i}":${i}`);
+  if (repeat !== null) members.push(`"${repeat}":${count}`);
+  return `{${members.join(",")}}`;
+}
 
 const deep = `{"a":{"b":{"c":[1]}}}`;
 table("bad JSON, caps, failing conversions: the byte path says null", [

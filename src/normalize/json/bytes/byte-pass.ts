@@ -22,7 +22,7 @@ import { keyConverter } from "../key-case.ts";
 import type { KeyCase } from "../types.ts";
 import { snakeCaseAscii } from "./ascii-key-case.ts";
 import { ConversionKind, type BytePlan, type DefaultPlace, type FieldRule, type RulePlace, type ValueConversion } from "./byte-plan.ts";
-import { escapeAt, fnv1a, FNV_OFFSET, FNV_PRIME, isCanonicalNumber, numberEnd, sameBytes, utf8Length } from "./json-bytes.ts";
+import { escapeAt, isCanonicalNumber, numberEnd, sameBytes, utf8Length } from "./json-bytes.ts";
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../json-byte-codes.ts";
 
 /** Keys of one object the duplicate check compares (pairwise); larger objects take the tree path. */
@@ -49,14 +49,14 @@ let out: Uint8Array = new Uint8Array(16 * 1024);
 // page per array: `moved` (where a rare-work call leaves the read and write positions: int32
 // slots keep the loop's positions int32 to the JIT), then the frames of the containers around
 // the innermost one (which the loop keeps in locals), FRAME ints each, interleaved by depth.
-const FRAME = 5; // kind, count, present bits, hash base, omit-from
+const FRAME = 6; // kind, count, present bits, names base, omit-from, seen bits
 const state32 = new Int32Array(4 + (MAX_DEPTH + 2) * FRAME);
 const moved = state32.subarray(0, 3);
 const frames = state32.subarray(4);
 const framePlace: (RulePlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
 const frameDef: (DefaultPlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
-/** FNV-1a hashes of the output names of the open objects (each object's from its frame's base). */
-let hashes: Int32Array = new Int32Array(256);
+/** Where the output names of the open objects start in the output, and their lengths, in pairs (each object's from its frame's base). */
+let names: Int32Array = new Int32Array(512);
 
 /** The transformed body, or null for "use the tree path". */
 export function runBytePass(plan: BytePlan, s: Uint8Array, maxBytes: number, maxDepth: number): Uint8Array | null {
@@ -71,7 +71,7 @@ export function runBytePass(plan: BytePlan, s: Uint8Array, maxBytes: number, max
 function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8Array | null {
   if (out.length < n * 2 + 64) out = new Uint8Array(n * 2 + 64);
   let d = out;
-  let hs = hashes;
+  let ns = names;
   const keys = plan.keys;
   const camel = keys === "camelCase";
   let p = n >= 3 && s[0] === 0xef && s[1] === 0xbb && s[2] === 0xbf ? 3 : 0; // a BOM: TextDecoder drops it
@@ -88,9 +88,14 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
   let fPresent = 0;
   let fBase = 0;
   let fOmitFrom = -1;
+  let fSeen = 0; // a bit per output name's fingerprint: a name whose bit is clear is new, unchecked
   let fPlace: RulePlace | null = null;
   let fDef: DefaultPlace | null = null;
   let memberStart = 0;
+  // A conversion of the value being read: applied to its bytes once they are written (from convertAt).
+  let conversion: ValueConversion | null = null;
+  let convertAt = 0;
+  let convertFrom = 0;
 
   for (;;) {
     if (state === KEY) {
@@ -98,13 +103,12 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       if (fCount > 0) d[q++] = COMMA;
       d[q++] = QUOTE;
       const keyStart = q;
-      // Copied (camel-cased on the way when asked) and hashed in one loop.
+      // Copied, camel-cased on the way when asked.
       const rawStart = p + 1;
       q = copyKey(s, n, rawStart, d, q, camel);
       if (q < 0) return null;
       let rawEnd = moved[0]!;
       const plain = moved[1] === 0;
-      let h = moved[2]!;
       if (!plain) {
         // Escapes or non-ASCII text: its canonical bytes first, re-cased below through key-case.ts.
         q = copyString(s, n, rawStart, d, keyStart);
@@ -140,24 +144,28 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         q = keyStart;
         d = withRoom(d, q, name.length + (n - p) + 16);
         for (let k = 0; k < name.length; k++) d[q++] = name[k]!;
-        h = field.renameHash;
       } else if (!plain) {
         if (keys !== null) {
           q = recaseText(keys, d, keyStart, q);
           if (q < 0) return null;
           d = out;
         }
-        h = fnv1a(d, keyStart, q);
       } else if (keys === "snake_case") {
         q = snakeCaseAscii(d, keyStart, q);
-        h = fnv1a(d, keyStart, q);
       }
       if (isArrayIndex(d, keyStart, q)) return null;
-      // The output name must be new in its object.
-      if (top - fBase >= MAX_KEYS) return null;
-      for (let k = fBase; k < top; k++) if (hs[k] === h) return null;
-      if (top === hs.length) hs = hashes = growHashes(hs);
-      hs[top++] = h;
+      // The output name must be new in its object: compared with the names before it (lengths first).
+      if (top - fBase >= MAX_KEYS * 2) return null;
+      const keyLength = q - keyStart;
+      const seen = 1 << ((keyLength * 7 + d[q - 1]! * 3 + d[q - 1 - (keyLength >> 1)]!) & 31); // last and middle bytes (the quote when empty)
+      if ((fSeen & seen) !== 0) {
+        for (let k = fBase; k < top; k += 2) if (ns[k + 1] === keyLength && sameRun(d, ns[k]!, keyStart, keyLength)) return null;
+      }
+      fSeen |= seen;
+      if (top === ns.length) ns = names = growNames(ns);
+      ns[top] = keyStart;
+      ns[top + 1] = keyLength;
+      top += 2;
       if (fDef !== null) {
         if (((fDef.fillLengths >>> ((q - keyStart) & 31)) & 1) !== 0) fPresent |= fillBit(fDef, d, keyStart, q);
         def = defaultBelow(fDef, d, keyStart, q);
@@ -175,13 +183,11 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = ++p < n ? s[p]! : 0;
       state = AFTER;
       if (place !== null && place.conversion !== null) {
-        // Rare work through module state, then back into locals.
-        d = withRoom(d, q, 64 + (n - p) + 16);
-        if (!convertValue(place.conversion, s, n, p, d, q)) return null;
-        d = out;
-        p = moved[0]!;
-        q = moved[1]!;
-        continue;
+        // Copied as any value below, converted in AFTER; an object or array: the tree path decides.
+        if (b === OPEN_BRACE || b === OPEN_BRACKET) return null;
+        conversion = place.conversion;
+        convertAt = q;
+        convertFrom = b;
       }
       if (b === QUOTE) {
         d[q++] = QUOTE;
@@ -200,6 +206,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         frames[at + 2] = fPresent;
         frames[at + 3] = fBase;
         frames[at + 4] = fOmitFrom;
+        frames[at + 5] = fSeen;
         framePlace[depth] = fPlace;
         frameDef[depth] = fDef;
         depth++;
@@ -208,6 +215,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         fPresent = 0;
         fBase = top;
         fOmitFrom = -1;
+        fSeen = 0;
         fPlace = place;
         fDef = def;
         p++;
@@ -256,6 +264,13 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
     }
 
     // AFTER: a value ended (or a container just opened empty); what comes next in its container.
+    if (conversion !== null) {
+      // Rare work through module state, then back into locals.
+      q = convertWritten(conversion, convertFrom, d, convertAt, q, n - p + 16);
+      if (q < 0) return null;
+      d = out;
+      conversion = null;
+    }
     if (depth === 0) {
       while (p < n && (s[p] === 0x20 || s[p] === 0x0a || s[p] === 0x0d || s[p] === 0x09)) p++;
       if (p !== n) return null;
@@ -304,6 +319,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
     fPresent = frames[at + 2]!;
     fBase = frames[at + 3]!;
     fOmitFrom = frames[at + 4]!;
+    fSeen = frames[at + 5]!;
     fPlace = framePlace[depth]!;
     fDef = frameDef[depth]!;
   }
@@ -348,13 +364,11 @@ function copyString(s: Uint8Array, n: number, p: number, d: Uint8Array, q: numbe
 /**
  * Copies a key from p (after its opening quote) to d at q, camel-cased on the way when `camel`
  * (the ASCII form of toCamelCase: "_" and "-" runs inside the key dropped and the next letter
- * upper-cased; leading and trailing runs kept), hashing the bytes written (FNV-1a). Returns the
- * new q with moved[0] = p at the closing quote, moved[1] = 1 when the key holds an escape or
- * non-ASCII text (what was written is then not the key: the caller copies it again) and
- * moved[2] = the hash; -1 at the end of input.
+ * upper-cased; leading and trailing runs kept). Returns the new q with moved[0] = p at the
+ * closing quote and moved[1] = 1 when the key holds an escape or non-ASCII text (what was written
+ * is then not the key: the caller copies it again); -1 at the end of input.
  */
 function copyKey(s: Uint8Array, n: number, p: number, d: Uint8Array, q: number, camel: boolean): number {
-  let h = FNV_OFFSET;
   let pending = 0; // separators after the first other character, not yet written
   let inner = false;
   for (;;) {
@@ -377,15 +391,10 @@ function copyKey(s: Uint8Array, n: number, p: number, d: Uint8Array, q: number, 
     }
     if (b !== 0x5f && b !== MINUS) inner = true;
     d[q++] = b;
-    h = Math.imul(h ^ b, FNV_PRIME);
   }
-  for (let k = p - pending; k < p; k++) {
-    d[q++] = s[k]!; // trailing separators stay
-    h = Math.imul(h ^ s[k]!, FNV_PRIME);
-  }
+  for (let k = p - pending; k < p; k++) d[q++] = s[k]!; // trailing separators stay
   moved[0] = p;
   moved[1] = 0;
-  moved[2] = h;
   return q;
 }
 
@@ -444,10 +453,16 @@ function withRoom(d: Uint8Array, q: number, more: number): Uint8Array {
   return bigger;
 }
 
-function growHashes(hs: Int32Array): Int32Array {
-  const bigger = new Int32Array(hs.length * 2);
-  bigger.set(hs);
+function growNames(ns: Int32Array): Int32Array {
+  const bigger = new Int32Array(ns.length * 2);
+  bigger.set(ns);
   return bigger;
+}
+
+/** Whether d holds the same `length` bytes at a and at b. */
+function sameRun(d: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (d[a + k] !== d[b + k]) return false;
+  return true;
 }
 
 /** A number as JSON.stringify writes it (1e400 → "null", as the tree path writes Infinity). */
@@ -484,51 +499,45 @@ function recaseText(keys: KeyCase, d: Uint8Array, start: number, q: number): num
 }
 
 /**
- * A value at a place with a conversion (whitespace skipped, room for 64 bytes made): cheap cases
- * in bytes, the rest through the rule's function. Leaves the positions after the value in
- * `moved` and the buffer in `out`; false: to the tree path.
+ * Converts the scalar just written at d[start, end) (`first`: its first byte in the body): cheap
+ * cases in bytes, the rest through the rule's function. Returns the new end (the buffer in `out`),
+ * or -1: to the tree path.
  */
-function convertValue(conv: ValueConversion, s: Uint8Array, n: number, p: number, d: Uint8Array, q: number): boolean {
-  const b = p < n ? s[p]! : 0;
-  if (b === OPEN_BRACE || b === OPEN_BRACKET) return false; // the tree path decides (no change or a failure)
-  const start = q;
-  if (!copyScalar(s, n, p, d, q)) return false;
-  p = moved[0]!;
-  q = moved[1]!;
+function convertWritten(conv: ValueConversion, first: number, d: Uint8Array, start: number, end: number, rest: number): number {
+  const b = d[start]!;
   // A number beyond double range is Infinity to the rules, written null: the tree path converts it.
-  if (d[start] === 0x6e && b !== 0x6e) return false;
+  if (b === 0x6e && first !== 0x6e) return -1;
   switch (conv.kind) {
     case ConversionKind.Lowercase:
-      if (d[start] !== QUOTE) return true; // non-strings stay
-      if (lowercaseAscii(d, start, q)) return true;
+      if (b !== QUOTE || lowercaseAscii(d, start, end)) return end; // non-strings stay
       break;
     case ConversionKind.Number:
-      if (d[start] === 0x6e || (d[start] !== QUOTE && d[start] !== 0x74 && d[start] !== 0x66)) return true; // null and numbers stay
-      if (d[start] === QUOTE) {
-        const end = numberInText(d, start, q);
-        if (end >= 0) return done(p, end);
+      if (b !== QUOTE && b !== 0x74 && b !== 0x66) return end; // null and numbers stay
+      if (b === QUOTE) {
+        const converted = numberInText(d, start, end);
+        if (converted >= 0) return converted;
       }
       break;
     case ConversionKind.Boolean:
-      if (d[start] === 0x74 || d[start] === 0x66 || d[start] === 0x6e) return true; // true, false, null stay
-      if (d[start] === QUOTE) {
-        const end = booleanInText(d, start, q);
-        if (end >= 0) return done(p, end);
+      if (b === 0x74 || b === 0x66 || b === 0x6e) return end; // true, false, null stay
+      if (b === QUOTE) {
+        const converted = booleanInText(d, start, end);
+        if (converted >= 0) return converted;
       }
       break;
     case ConversionKind.Rfc3339: {
-      if (d[start] === 0x6e) return true; // null stays
-      const ms = epochMsOf(valueAt(d, start, q));
-      if (typeof ms !== "number") return false;
-      return done(p, writeIsoDate(d, start, ms));
+      if (b === 0x6e) return end; // null stays
+      const ms = epochMsOf(valueAt(d, start, end));
+      if (typeof ms !== "number") return -1;
+      return writeIsoDate(withRoom(d, start, ISO_DATE_BYTES + rest), start, ms);
     }
   }
   // The general case: the value as JavaScript, converted, written back.
-  const value = valueAt(d, start, q);
-  if (value === undefined) return false;
+  const value = valueAt(d, start, end);
+  if (value === undefined) return -1;
   const result = conv.convert(value);
-  if (result instanceof ConversionFailure) return false;
-  return done(p, writeValue(d, start, result, n - p + 16));
+  if (result instanceof ConversionFailure) return -1;
+  return writeValue(d, start, result, rest);
 }
 
 /** The scalar written at d[start, end) as JavaScript: plain text and short integers without JSON.parse. */
@@ -573,35 +582,6 @@ function plainText(text: string): string | null {
   return text;
 }
 
-function done(p: number, q: number): true {
-  moved[0] = p;
-  moved[1] = q;
-  return true;
-}
-
-/** A string, number or literal copied as the loop would (canonical form); positions after it in `moved`. */
-function copyScalar(s: Uint8Array, n: number, p: number, d: Uint8Array, q: number): boolean {
-  const b = s[p]!;
-  if (b === QUOTE) {
-    d[q++] = QUOTE;
-    q = copyString(s, n, p + 1, d, q);
-    if (q < 0) return false;
-    d[q++] = QUOTE;
-    return done(moved[0]! + 1, q);
-  }
-  if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
-    const end = numberEnd(s, p, n);
-    if (end < 0) return false;
-    if (isCanonicalNumber(s, p, end)) while (p < end) d[q++] = s[p++]!;
-    else q = writeNumber(s, p, end, d, q);
-    return done(end, q);
-  }
-  const len = b === 0x74 ? 4 : b === 0x66 ? 5 : b === 0x6e ? 4 : 0;
-  if (len === 0 || p + len > n || !isLiteral(s, p, b)) return false;
-  for (let k = 0; k < len; k++) d[q++] = s[p++]!;
-  return done(p, q);
-}
-
 /** Lower-cases the ASCII string at d[start, end) in place; false when it holds other text (then the rule's function does it: lower-casing the ASCII part first changes nothing there). */
 function lowercaseAscii(d: Uint8Array, start: number, end: number): boolean {
   // Escapes are written with lower-case letters only, so A–Z here is text.
@@ -633,6 +613,9 @@ function booleanInText(d: Uint8Array, start: number, end: number): number {
   return end - 2;
 }
 
+/** A quoted "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+const ISO_DATE_BYTES = 26;
+
 /**
  * "YYYY-MM-DDTHH:MM:SS.mmmZ" of whole epoch milliseconds in years 0000–9999 (what epochMsOf
  * lets through), quoted, as Date.prototype.toISOString writes it; returns the new end. Days to
@@ -658,29 +641,32 @@ function writeIsoDate(d: Uint8Array, q: number, ms: number): number {
   const second = (rest / 1000) | 0;
   const milli = rest - second * 1000;
   d[q++] = QUOTE;
-  q = digits(d, q, year, 4);
+  const century = (year * 5243) >>> 19; // year / 100 for years below 43,699: no division
+  q = twoDigits(d, q, century);
+  q = twoDigits(d, q, year - century * 100);
   d[q++] = 0x2d;
-  q = digits(d, q, month, 2);
+  q = twoDigits(d, q, month);
   d[q++] = 0x2d;
-  q = digits(d, q, day, 2);
+  q = twoDigits(d, q, day);
   d[q++] = 0x54; // T
-  q = digits(d, q, hour, 2);
+  q = twoDigits(d, q, hour);
   d[q++] = COLON;
-  q = digits(d, q, minute, 2);
+  q = twoDigits(d, q, minute);
   d[q++] = COLON;
-  q = digits(d, q, second, 2);
+  q = twoDigits(d, q, second);
   d[q++] = 0x2e;
-  q = digits(d, q, milli, 3);
+  const hundreds = (milli * 41) >>> 12; // milli / 100 for 0–999
+  d[q++] = 0x30 + hundreds;
+  q = twoDigits(d, q, milli - hundreds * 100);
   d[q++] = 0x5a; // Z
   d[q++] = QUOTE;
   return q;
 }
 
-/** `value` in `width` decimal digits, zero-padded. */
-function digits(d: Uint8Array, q: number, value: number, width: number): number {
-  for (let k = width - 1; k >= 0; k--) {
-    d[q + k] = 0x30 + (value % 10);
-    value = (value / 10) | 0;
-  }
-  return q + width;
+/** 0–99 in two decimal digits; tens by multiply and shift (exact below 179), not an integer division. */
+function twoDigits(d: Uint8Array, q: number, value: number): number {
+  const tens = (value * 103) >>> 10;
+  d[q] = 0x30 + tens;
+  d[q + 1] = 0x30 + value - tens * 10;
+  return q + 2;
 }

@@ -11,7 +11,7 @@ import { readJsonRules, type DefaultRule } from "../compile-json-rules.ts";
 import { EACH, type PathStep } from "../json-path.ts";
 import { fillDefault } from "../path-walk.ts";
 import type { JsonRulesConfig, KeyCase } from "../types.ts";
-import { fnv1a, sameBytes } from "./json-bytes.ts";
+import { sameBytes } from "./json-bytes.ts";
 
 /** How the byte pass converts a value: cheap cases in bytes, the rest through `convert`. */
 export const ConversionKind = { Other: 0, Lowercase: 1, Number: 2, Boolean: 3, Rfc3339: 4 } as const;
@@ -26,9 +26,8 @@ export interface ValueConversion {
 export interface FieldRule {
   readonly name: Uint8Array;
   omit: boolean;
-  /** The field's output name (final: `keys` does not re-case it), and its hash (fnv1a). */
+  /** The field's output name (final: `keys` does not re-case it). */
   renameTo: Uint8Array | null;
-  renameHash: number;
   /** Rules for the field's value. */
   place: RulePlace | null;
 }
@@ -82,11 +81,7 @@ export function compileBytePlan(config: JsonRulesConfig): BytePlan | null {
   let rules: RulePlace | null = null;
   const root = (): RulePlace => (rules ??= emptyPlace());
   for (const steps of read.omits) fieldAt(root(), steps).omit = true;
-  for (const rename of read.renames) {
-    const field = fieldAt(root(), rename.steps);
-    field.renameTo = nameBytes(rename.target);
-    field.renameHash = fnv1a(field.renameTo, 0, field.renameTo.length);
-  }
+  for (const rename of read.renames) fieldAt(root(), rename.steps).renameTo = nameBytes(rename.target);
   for (const rule of read.conversions) {
     const place = valuePlace(root(), rule.steps);
     if (place.conversion !== null) return null; // two conversions of one value: the tree path applies both in order
@@ -131,7 +126,7 @@ function fieldAt(root: RulePlace, steps: readonly PathStep[]): FieldRule {
 function fieldIn(place: RulePlace, key: string): FieldRule {
   const name = nameBytes(key);
   for (const field of place.fields) if (sameName(field.name, name)) return field;
-  const field: FieldRule = { name, omit: false, renameTo: null, renameHash: 0, place: null };
+  const field: FieldRule = { name, omit: false, renameTo: null, place: null };
   place.fields.push(field);
   place.nameLengths |= lengthBit(name);
   return field;

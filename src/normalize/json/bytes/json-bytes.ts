@@ -176,16 +176,6 @@ export function isCanonicalNumber(s: Uint8Array, start: number, end: number): bo
   return p === end && significant <= 15;
 }
 
-export const FNV_OFFSET = 0x811c9dc5 | 0;
-export const FNV_PRIME = 0x01000193;
-
-/** FNV-1a of b[start, end) (int32): the duplicate-name check of the byte pass. */
-export function fnv1a(b: Uint8Array, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let k = start; k < end; k++) h = Math.imul(h ^ b[k]!, FNV_PRIME);
-  return h;
-}
-
 /** Whether d[start, end) holds exactly the bytes of `name`. */
 export function sameBytes(name: Uint8Array, d: Uint8Array, start: number, end: number): boolean {
   if (name.length !== end - start) return false;
