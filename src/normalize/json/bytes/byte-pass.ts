@@ -124,7 +124,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       // Rules name fields as the sender wrote them: a plain key is its source bytes.
       let field: FieldRule | null = null;
       if (fPlace !== null && ((fPlace.nameLengths >>> ((plain ? rawEnd - rawStart : q - keyStart) & 31)) & 1) !== 0) {
-        const fields = fPlace.fields;
+        const fields: FieldRule[] = fPlace.fields;
         for (let f = 0; f < fields.length; f++) {
           if (plain ? sameBytes(fields[f]!.name, s, rawStart, rawEnd) : sameBytes(fields[f]!.name, d, keyStart, q)) {
             field = fields[f]!;
@@ -175,7 +175,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       fCount++;
       place = field === null ? null : field.place;
       state = VALUE;
-      continue;
+      // On to the value without a trip round the loop (as a scalar value goes on to AFTER below).
     }
 
     if (state === VALUE) {
@@ -195,9 +195,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         if (q < 0) return null;
         p = moved[0]! + 1;
         d[q++] = QUOTE;
-        continue;
-      }
-      if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
         if (depth >= maxDepth) return null;
         // Push: the container we are in goes to the frame stack.
         const at = depth * FRAME;
@@ -233,8 +231,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
           state = KEY;
         }
         continue;
-      }
-      if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
+      } else if (b === MINUS || (b >= 0x30 && b <= 0x39)) {
         // The common case in one loop: an integer of 1 to 15 digits, no leading zero, not "-0".
         let k = b === MINUS ? p + 1 : p;
         const digits = k;
@@ -243,24 +240,24 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         const count = k - digits;
         if (count > 0 && count <= 15 && c !== 0x2e && c !== 0x65 && c !== 0x45 && (s[digits] !== 0x30 || (count === 1 && b !== MINUS))) {
           while (p < k) d[q++] = s[p++]!;
-          continue;
-        }
-        const end = numberEnd(s, p, n);
-        if (end < 0) return null;
-        if (isCanonicalNumber(s, p, end)) {
-          while (p < end) d[q++] = s[p++]!;
         } else {
-          d = withRoom(d, q, 32 + (n - p) + 16);
-          q = writeNumber(s, p, end, d, q);
-          p = end;
+          const end = numberEnd(s, p, n);
+          if (end < 0) return null;
+          if (isCanonicalNumber(s, p, end)) {
+            while (p < end) d[q++] = s[p++]!;
+          } else {
+            d = withRoom(d, q, 32 + (n - p) + 16);
+            q = writeNumber(s, p, end, d, q);
+            p = end;
+          }
         }
-        continue;
+      } else {
+        // true, false, null
+        const len = b === 0x74 ? 4 : b === 0x66 ? 5 : b === 0x6e ? 4 : 0;
+        if (len === 0 || p + len > n || !isLiteral(s, p, b)) return null;
+        for (let k = 0; k < len; k++) d[q++] = s[p++]!;
       }
-      // true, false, null
-      const len = b === 0x74 ? 4 : b === 0x66 ? 5 : b === 0x6e ? 4 : 0;
-      if (len === 0 || p + len > n || !isLiteral(s, p, b)) return null;
-      for (let k = 0; k < len; k++) d[q++] = s[p++]!;
-      continue;
+      // A scalar: on to AFTER at once.
     }
 
     // AFTER: a value ended (or a container just opened empty); what comes next in its container.
