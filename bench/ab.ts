@@ -5,9 +5,14 @@
 //   bun bench/ab.ts --a HEAD~3 --b HEAD [--config bench/keel-bench.yaml] [--config-b FILE]
 //                   [--rounds 8] [--seconds 4] [--paced 10] [--paced-rounds 2] [--xff-keys N] [--redis]
 //                   [--label-a NAME --label-b NAME] [--record NAME] [--path /json/user-1k.json]
+//                   [--concurrent]
 // --a/--b take a git ref (checked out into bench/.tmp/ab/<ref>, sharing this node_modules) or
 // "." for the working tree. --redis starts redis-server on core 1 (REDIS_PORT for the configs).
 // --record NAME writes the result into bench/RESULTS.md as the block <!-- scenario:NAME -->.
+// --concurrent loads both sides at once (two wrk on core 1) instead of in turns: each Keel gets
+// about half of core 0, so B/A of rps is the inverse ratio of their CPU cost per request, and the
+// host's swings hit both in the same instant. An A/A run reads 0.98–1.01 per round this way, where
+// alternating bursts read 0.8–1.3 on a noisy day (bench/PROFILE.md). Paced runs stay one at a time.
 import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -31,6 +36,7 @@ const pacedSeconds = Number(arg("--paced", "0"));
 const xffKeys = Number(arg("--xff-keys", "0"));
 const pacedRounds = Number(arg("--paced-rounds", "2"));
 const withRedis = Bun.argv.includes("--redis");
+const concurrent = Bun.argv.includes("--concurrent");
 const labelA = arg("--label-a", `A (${refA}${configB !== config ? `, ${relative(ROOT, config)}` : ""})`);
 const labelB = arg("--label-b", `B (${refB}${configB !== config ? `, ${relative(ROOT, configB)}` : ""})`);
 const record = arg("--record", "");
@@ -120,15 +126,18 @@ try {
   const cpuA: number[] = [];
   const cpuB: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    // Alternate who goes first, so a trend over time favours neither.
-    const order = r % 2 === 0 ? [a, b] : [b, a];
     const res = new Map<string, WrkResult>();
     const cpu = new Map<string, number>();
-    for (const k of order) {
+    const measure = async (k: typeof a, file: string) => {
       const before = cpuTicks(k.child.pid);
-      const w = await runWrk(burst, k.url, log);
+      const w = await runWrk(burst, k.url, file);
       res.set(k.url, w);
       cpu.set(k.url, ((cpuTicks(k.child.pid) - before) * 10_000) / Math.max(1, w.requests));
+    };
+    if (concurrent) await Promise.all([measure(a, `${log}.a`), measure(b, `${log}.b`)]);
+    else {
+      // Alternate who goes first, so a trend over time favours neither.
+      for (const k of r % 2 === 0 ? [a, b] : [b, a]) await measure(k, log);
     }
     const ra = res.get(a.url)!.rps, rb = res.get(b.url)!.rps;
     ratios.push(rb / ra);
@@ -176,7 +185,7 @@ try {
       `## Side by side: ${labelB} vs ${labelA}`,
       ``,
       `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/ab.ts ${Bun.argv.slice(2).join(" ")}\``,
-      `- Both Keels up at once on core 0, nginx backend${withRedis ? " and redis-server" : ""} and wrk on core 1; saturation bursts of ${seconds} s (wrk -t1 -c50) alternate between the two, so the machine's noise hits both alike${xffKeys > 0 ? `; every request carries X-Forwarded-For from one of ${xffKeys.toLocaleString("en-US")} addresses` : ""}.`,
+      `- Both Keels up at once on core 0, nginx backend${withRedis ? " and redis-server" : ""} and wrk on core 1; ${concurrent ? `saturation bursts of ${seconds} s (wrk -t1 -c50) load both at once (each gets about half of core 0, so the noise of the machine hits both in the same instant)` : `saturation bursts of ${seconds} s (wrk -t1 -c50) alternate between the two, so the machine's noise hits both alike`}${xffKeys > 0 ? `; every request carries X-Forwarded-For from one of ${xffKeys.toLocaleString("en-US")} addresses` : ""}.`,
       `- Steal (CPU the host gave to other guests) during the whole comparison: ${stealShare()} of a core; rows taken under heavy steal swing by ±30% or more.`,
       `- Paced: ${pacedRounds} alternating runs of ${pacedSeconds} s per side (wrk -t1 -c100, 20 ms pause per connection ≈ 5k rps).`,
       ``,
