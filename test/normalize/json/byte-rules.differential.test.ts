@@ -441,6 +441,41 @@ describe("byte path ≡ tree path", () => {
     );
   }, fuzzTimeout(200));
 
+  test("one transform over runs of bodies sharing keys (the pass reuses the decisions for keys it saw at a position): each the tree's bytes", () => {
+    const r = rate("runs of bodies, one transform");
+    const runStyle = fc.record({ ws: fc.boolean(), escapes: fc.boolean(), numbers: fc.boolean(), bom: fc.constant(false), dups: fc.boolean() });
+    fc.assert(
+      fc.property(config, fc.array(fc.tuple(fc.oneof(body, userLike, fc.array(userLike, { maxLength: 3 })), runStyle, seed), { minLength: 4, maxLength: 10 }), (cfg, run) => {
+        const transform = compileByteRules(cfg);
+        if (transform === null) return;
+        for (const [v, st, sd] of run) r.add(check(cfg, write(v, st, sd), BIG, transform));
+      }),
+      params(300),
+    );
+    expect(r.rate).toBeGreaterThan(0.5);
+  }, fuzzTimeout(300));
+
+  test("remembered keys: a key that only starts like the last one, an escaped spelling, a repeat, a new order, through one transform", () => {
+    const cfgs: JsonRulesConfig[] = [EXAMPLE_JSON_RULES, {}, { keys: "snake_case" }, { omit: ["a"], rename: { b: "a_b" }, defaults: { c: 1 } }];
+    const run = [
+      `{"user_name":"A","email":"X@Y","a":1,"b":2,"items":[{"created_at":1},{"created_at":2}]}`,
+      `{"user_name":"A","email":"X@Y","a":1,"b":2,"items":[{"created_at":1},{"created_at":2}]}`,
+      `{"user_nam":"A","emailx":"X@Y","a":1,"bb":2,"items":[{"created":1},{"created_at_":2}]}`,
+      `{"user\u005fname":"A","email":"X@Y","\u0061":1,"b":2,"items":[{"created_at":1,"created\u005fat":2}]}`,
+      `{"user_name":"A","user_name":"B","a":1,"a":2}`,
+      `{"b":2,"a":1,"email":"X@Y","user_name":"A","items":[{"created_at":1,"x":0},{"x":0,"created_at":2}]}`,
+      `{"":1,"user_name":"A","":2}`,
+      `{"user_name":"A","email":"X@Y","a":1,"b":2,"c":3,"items":[]}`,
+      `{"user_name" : "A" , "email":"X@Y","a":1,"b":2}`,
+      `{"user_name":"A","email":"X@Y","a":1,"b":2,"items":[{"created_at":1},{"created_at":2}]}`,
+    ];
+    for (const cfg of cfgs) {
+      const transform = compileByteRules(cfg);
+      expect(transform).not.toBeNull();
+      for (let round = 0; round < 2; round++) for (const body of run) check(cfg, new TextEncoder().encode(body), BIG, transform!);
+    }
+  });
+
   test("configs checkJsonRules refuses (the loader never compiles them) still never throw nor give wrong bytes", () => {
     fc.assert(
       fc.property(anyConfig, fc.oneof(anyBody, userLike), style, seed, (cfg, v, s, sd) => {
