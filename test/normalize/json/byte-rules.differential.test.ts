@@ -441,7 +441,7 @@ describe("byte path ≡ tree path", () => {
     );
   }, fuzzTimeout(200));
 
-  test("one transform over runs of bodies sharing keys (the pass reuses the decisions for keys it saw at a position): each the tree's bytes", () => {
+  test("one transform over runs of bodies sharing keys: each the tree's bytes, whatever came before", () => {
     const r = rate("runs of bodies, one transform");
     const runStyle = fc.record({ ws: fc.boolean(), escapes: fc.boolean(), numbers: fc.boolean(), bom: fc.constant(false), dups: fc.boolean() });
     fc.assert(
@@ -455,7 +455,7 @@ describe("byte path ≡ tree path", () => {
     expect(r.rate).toBeGreaterThan(0.5);
   }, fuzzTimeout(300));
 
-  test("remembered keys: a key that only starts like the last one, an escaped spelling, a repeat, a new order, through one transform", () => {
+  test("one transform over bodies whose keys start like the last one's, are spelt with escapes, repeat or change order", () => {
     const cfgs: JsonRulesConfig[] = [EXAMPLE_JSON_RULES, {}, { keys: "snake_case" }, { omit: ["a"], rename: { b: "a_b" }, defaults: { c: 1 } }];
     const run = [
       `{"user_name":"A","email":"X@Y","a":1,"b":2,"items":[{"created_at":1},{"created_at":2}]}`,

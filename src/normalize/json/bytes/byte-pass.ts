@@ -22,7 +22,6 @@ import { keyConverter } from "../key-case.ts";
 import type { KeyCase } from "../types.ts";
 import { snakeCaseAscii } from "./ascii-key-case.ts";
 import { ConversionKind, type BytePlan, type DefaultPlace, type FieldRule, type RulePlace, type ValueConversion } from "./byte-plan.ts";
-import { KEY_POSITIONS, KEY_SLOTS, KeyCache } from "./key-cache.ts";
 import { escapeAt, isCanonicalNumber, numberEnd, sameBytes, utf8Length } from "./json-bytes.ts";
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../json-byte-codes.ts";
 
@@ -50,13 +49,12 @@ let out: Uint8Array = new Uint8Array(16 * 1024);
 // page per array: `moved` (where a rare-work call leaves the read and write positions: int32
 // slots keep the loop's positions int32 to the JIT), then the frames of the containers around
 // the innermost one (which the loop keeps in locals), FRAME ints each, interleaved by depth.
-const FRAME = 7; // kind, count, present bits, names base, omit-from, seen bits, key position
+const FRAME = 6; // kind, count, present bits, names base, omit-from, seen bits
 const state32 = new Int32Array(4 + (MAX_DEPTH + 2) * FRAME);
 const moved = state32.subarray(0, 3);
 const frames = state32.subarray(4);
 const framePlace: (RulePlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
 const frameDef: (DefaultPlace | null)[] = new Array(MAX_DEPTH + 2).fill(null);
-const frameKeys: (KeyCache | null)[] = new Array(MAX_DEPTH + 2).fill(null);
 /** Where the output names of the open objects start in the output, and their lengths, in pairs (each object's from its frame's base). */
 let names: Int32Array = new Int32Array(512);
 
@@ -93,9 +91,6 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
   let fSeen = 0; // a bit per output name's fingerprint: a name whose bit is clear is new, unchecked
   let fPlace: RulePlace | null = null;
   let fDef: DefaultPlace | null = null;
-  // The keys this place's last object had, and the position of the next key in this one.
-  let fKeys: KeyCache = plan.plainKeys;
-  let fKeyAt = 0;
   let memberStart = 0;
   // A conversion of the value being read: applied to its bytes once they are written (from convertAt).
   let conversion: ValueConversion | null = null;
@@ -108,60 +103,8 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       if (fCount > 0) d[q++] = COMMA;
       d[q++] = QUOTE;
       const keyStart = q;
+      // Copied, camel-cased on the way when asked.
       const rawStart = p + 1;
-      const position = fKeyAt++;
-      // The key the last object here had at this position: when the bytes agree, its decision.
-      const slot = position * KEY_SLOTS;
-      const slots = fKeys.slots;
-      const rawLength = position < KEY_POSITIONS ? slots[slot + 1]! : -1;
-      if (rawLength >= 0 && rawStart + rawLength < n && s[rawStart + rawLength] === QUOTE) {
-        const known = fKeys.bytes;
-        let k = 0;
-        for (let from = slots[slot]!; k < rawLength; k++) if (s[rawStart + k] !== known[from + k]) break;
-        if (k === rawLength) {
-          p = rawStart + rawLength + 1;
-          let c = p < n ? s[p]! : 0;
-          while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = ++p < n ? s[p]! : 0;
-          if (c !== COLON) return null;
-          p++;
-          const field = fKeys.fields[position]!;
-          if (field !== null && field.omit) {
-            fOmitFrom = memberStart;
-            place = null;
-            def = null;
-            state = VALUE;
-            continue;
-          }
-          const keyLength = slots[slot + 3]!;
-          if (keyLength > rawLength) d = withRoom(d, q, keyLength + (n - p) + 16);
-          for (let from = slots[slot + 2]!, k = 0; k < keyLength; k++) d[q++] = known[from + k]!;
-          if (top - fBase >= MAX_KEYS * 2) return null;
-          const seen = slots[slot + 4]!;
-          if ((fSeen & seen) !== 0) {
-            for (let k = fBase; k < top; k += 2) if (ns[k + 1] === keyLength && sameRun(d, ns[k]!, keyStart, keyLength)) return null;
-          }
-          fSeen |= seen;
-          if (top === ns.length) ns = names = growNames(ns);
-          ns[top] = keyStart;
-          ns[top + 1] = keyLength;
-          top += 2;
-          if (fDef !== null) {
-            fPresent |= slots[slot + 5]!;
-            def = fKeys.defaults[position]!;
-          } else def = null;
-          d[q++] = QUOTE;
-          d[q++] = COLON;
-          fCount++;
-          place = field === null ? null : field.place;
-          state = VALUE;
-        }
-      }
-    }
-    if (state === KEY) {
-      // Decided in full: copied, camel-cased on the way when asked, looked up in the rules.
-      const keyStart = q;
-      const rawStart = p + 1;
-      const position = fKeyAt - 1;
       q = copyKey(s, n, rawStart, d, q, camel);
       if (q < 0) return null;
       let rawEnd = moved[0]!;
@@ -190,7 +133,6 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         }
       }
       if (field !== null && field.omit) {
-        if (plain && position < KEY_POSITIONS) fKeys.remember(position, s, rawStart, rawEnd, d, keyStart, keyStart, 0, 0, field, null);
         fOmitFrom = memberStart;
         place = null;
         def = null;
@@ -224,13 +166,10 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       ns[top] = keyStart;
       ns[top + 1] = keyLength;
       top += 2;
-      let fill = 0;
       if (fDef !== null) {
-        if (((fDef.fillLengths >>> ((q - keyStart) & 31)) & 1) !== 0) fill = fillBit(fDef, d, keyStart, q);
-        fPresent |= fill;
+        if (((fDef.fillLengths >>> ((q - keyStart) & 31)) & 1) !== 0) fPresent |= fillBit(fDef, d, keyStart, q);
         def = defaultBelow(fDef, d, keyStart, q);
       } else def = null;
-      if (plain && position < KEY_POSITIONS) fKeys.remember(position, s, rawStart, rawEnd, d, keyStart, q, seen, fill, field, def);
       d[q++] = QUOTE;
       d[q++] = COLON;
       fCount++;
@@ -266,10 +205,8 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         frames[at + 3] = fBase;
         frames[at + 4] = fOmitFrom;
         frames[at + 5] = fSeen;
-        frames[at + 6] = fKeyAt;
         framePlace[depth] = fPlace;
         frameDef[depth] = fDef;
-        frameKeys[depth] = fKeys;
         depth++;
         fKind = b === OPEN_BRACE ? OBJECT : ARRAY;
         fCount = 0;
@@ -277,10 +214,8 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         fBase = top;
         fOmitFrom = -1;
         fSeen = 0;
-        fKeyAt = 0;
         fPlace = place;
         fDef = def;
-        if (b === OPEN_BRACE) fKeys = place !== null ? (place.keyCache ??= new KeyCache()) : def !== null ? (def.keyCache ??= new KeyCache()) : plan.plainKeys;
         p++;
         d[q++] = b;
         let c = p < n ? s[p]! : 0;
@@ -382,10 +317,8 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
     fBase = frames[at + 3]!;
     fOmitFrom = frames[at + 4]!;
     fSeen = frames[at + 5]!;
-    fKeyAt = frames[at + 6]!;
     fPlace = framePlace[depth]!;
     fDef = frameDef[depth]!;
-    fKeys = frameKeys[depth]!;
   }
 }
 

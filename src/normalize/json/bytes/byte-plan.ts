@@ -12,7 +12,6 @@ import { EACH, type PathStep } from "../json-path.ts";
 import { fillDefault } from "../path-walk.ts";
 import type { JsonRulesConfig, KeyCase } from "../types.ts";
 import { sameBytes } from "./json-bytes.ts";
-import { KeyCache } from "./key-cache.ts";
 
 /** How the byte pass converts a value: cheap cases in bytes, the rest through `convert`. */
 export const ConversionKind = { Other: 0, Lowercase: 1, Number: 2, Boolean: 3, Rfc3339: 4 } as const;
@@ -40,8 +39,6 @@ export interface RulePlace {
   nameLengths: number;
   /** Rules for every element when the value here is an array. */
   each: RulePlace | null;
-  /** The keys of the objects here, made when the first is read (key-cache.ts). */
-  keyCache: KeyCache | null;
 }
 
 /** A default to add to the object at a place when it lacks the field. */
@@ -56,8 +53,6 @@ export interface DefaultPlace {
   /** Length bits of the fills' and the fields' names (as RulePlace.nameLengths). */
   fillLengths: number;
   fieldLengths: number;
-  /** The keys of the objects here when they have no rules (key-cache.ts). */
-  keyCache: KeyCache | null;
   /** Bytes all fills take with their commas (room made before writing them). */
   fillBytes: number;
   readonly fields: { readonly name: Uint8Array; readonly place: DefaultPlace }[];
@@ -68,8 +63,6 @@ export interface BytePlan {
   readonly rules: RulePlace | null;
   readonly defaults: DefaultPlace | null;
   readonly keys: KeyCase | null;
-  /** The keys of objects at places without rules or defaults (key-cache.ts). */
-  readonly plainKeys: KeyCache;
 }
 
 /** A present-field bitmask per object holds this many defaults of one place. */
@@ -96,11 +89,11 @@ export function compileBytePlan(config: JsonRulesConfig): BytePlan | null {
   }
   const defaults = defaultTree(read.defaults);
   if (defaults === undefined) return null;
-  return { rules, defaults, keys: read.keys, plainKeys: new KeyCache() };
+  return { rules, defaults, keys: read.keys };
 }
 
 function emptyPlace(): RulePlace {
-  return { conversion: null, fields: [], nameLengths: 0, each: null, keyCache: null };
+  return { conversion: null, fields: [], nameLengths: 0, each: null };
 }
 
 function kindOf(convert: Conversion): ConversionKind {
@@ -190,7 +183,7 @@ function lengthBit(name: Uint8Array): number {
 }
 
 function emptyDefaultPlace(): DefaultPlace {
-  return { fills: [], fillBytes: 0, fillLengths: 0, fields: [], fieldLengths: 0, each: null, keyCache: null };
+  return { fills: [], fillBytes: 0, fillLengths: 0, fields: [], fieldLengths: 0, each: null };
 }
 
 function startsWith(steps: readonly PathStep[], prefix: readonly PathStep[]): boolean {
