@@ -369,7 +369,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       ok = r.status < 500;
       if (withRules) {
         const answer = respondWithRules(x, r, hookReq, { req, deadline, byBudget: deadline === budgetAt, route });
-        // Awaited only when it is a promise (a streamed body, a hook): small JSON stays synchronous.
+        // Awaited only when it is a promise (a body to rewrite, a hook): headers-only rules stay synchronous.
         return answer instanceof Promise ? await answer : answer;
       }
       return respond(x, r.status, r.headers, r.body);
