@@ -10,7 +10,7 @@ import { parseJsonBody, readBody } from "../normalize/json/body.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { decodeContent } from "./decode-body.ts";
 import { readStop } from "./read-stop.ts";
-import { atTurnEnd } from "./turn-batch.ts";
+import { inTurnBatch } from "./turn-batch.ts";
 import type { Refusal } from "./normalize-request.ts";
 import { isRefusal } from "./normalize-request.ts";
 
@@ -100,9 +100,9 @@ function readBytes(body: Uint8Array | null, cap: number): ReadResult {
 
 /**
  * The response after the route's envelope or JSON rules. A body that came whole with the head
- * (the common case for small JSON) is rewritten at the end of the event loop's turn, with the
- * others that arrived in it (turn-batch.ts); one that streams, once it is read. An error envelope
- * (rare) is synchronous.
+ * (the common case for small JSON) is rewritten at once, or, while the gateway is busy, at the end
+ * of the event loop's turn with the others that arrived in it (turn-batch.ts); one that streams,
+ * once it is read. An error envelope (rare) is synchronous.
  */
 export function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: EnvelopeContext, bound: ReadBound): ResponseParts | Refusal | Promise<ResponseParts | Refusal> {
   const parts: ResponseParts = { status: r.status, headers: r.headers, body: r.body, json: undefined, hasJson: false, enveloped: false, rewrittenBy: 0 };
@@ -118,7 +118,7 @@ export function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: En
     return readWithin(r.body, cap, bound).then((read) => (isRefusal(read) ? read : envelope ? withEnvelope(parts, r, read, ctx) : withJson(parts, read, json!, byValue)));
   }
   const read = readBytes(r.body, cap);
-  return envelope ? withEnvelope(parts, r, read, ctx) : atTurnEnd(() => withJson(parts, read, json!, byValue));
+  return envelope ? withEnvelope(parts, r, read, ctx) : inTurnBatch(() => withJson(parts, read, json!, byValue));
 }
 
 function withEnvelope(parts: ResponseParts, r: UpstreamResponse, read: ReadResult, ctx: EnvelopeContext): ResponseParts {

@@ -1,45 +1,60 @@
 import { expect, test } from "bun:test";
-import { atTurnEnd } from "../../src/pipeline/turn-batch.ts";
+import { BUSY_TURN, inTurnBatch, isBatching } from "../../src/pipeline/turn-batch.ts";
 
-test("deferred work does not run in the caller's turn; it runs before a timer set after it", async () => {
-  const order: string[] = [];
-  const done = atTurnEnd(() => order.push("work"));
-  order.push("caller");
-  await Promise.resolve();
-  order.push("microtask");
-  const timer = new Promise<void>((resolve) => setTimeout(() => (order.push("timer"), resolve()), 0));
-  await Promise.all([done, timer]);
-  expect(order).toEqual(["caller", "microtask", "work", "timer"]);
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+/** Runs `count` pieces of work in this turn, then lets the turn end. */
+async function busyTurn(count: number): Promise<void> {
+  const all: unknown[] = [];
+  for (let i = 0; i < count; i++) all.push(inTurnBatch(() => i));
+  await Promise.all(all);
+  await nextTurn();
+}
+
+test("on a quiet gateway work runs at once and its result comes back as is", async () => {
+  await nextTurn();
+  expect(isBatching()).toBe(false);
+  expect(inTurnBatch(() => 42)).toBe(42);
+  expect(() =>
+    inTurnBatch(() => {
+      throw new Error("sync boom");
+    }),
+  ).toThrow("sync boom");
+  await nextTurn();
 });
 
-test("work deferred in one turn runs as one batch, in order, before any of it continues", async () => {
+test(`after a turn of ${BUSY_TURN} pieces of work, the next turn's are batched: in order, each continuing once all have run`, async () => {
+  await busyTurn(BUSY_TURN);
+  expect(isBatching()).toBe(true);
   const order: string[] = [];
-  const all = [1, 2, 3].map((n) =>
-    atTurnEnd(() => {
+  const all = [1, 2, 3].map((n) => {
+    const r = inTurnBatch(() => {
       order.push(`work ${n}`);
       return n * 10;
-    }).then((v) => order.push(`then ${v}`)),
-  );
-  await Promise.all(all);
-  expect(order).toEqual(["work 1", "work 2", "work 3", "then 10", "then 20", "then 30"]);
-});
-
-test("work deferred while a batch runs goes to the next one", async () => {
-  const order: string[] = [];
-  await atTurnEnd(() => {
-    order.push("first");
-    void atTurnEnd(() => order.push("second, next batch"));
-    order.push("first ends");
+    });
+    expect(r).toBeInstanceOf(Promise);
+    return (r as Promise<number>).then((v: number) => order.push(`then ${v}`));
   });
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(order).toEqual(["first", "first ends", "second, next batch"]);
+  order.push("caller");
+  await Promise.all(all);
+  expect(order).toEqual(["caller", "work 1", "work 2", "work 3", "then 10", "then 20", "then 30"]);
 });
 
-test("a throw rejects its own promise only; the rest of the batch runs and resolves", async () => {
-  const a = atTurnEnd(() => {
+test("batched: a throw rejects its own promise only; the rest of the batch runs and resolves", async () => {
+  await busyTurn(BUSY_TURN);
+  const a = inTurnBatch(() => {
     throw new Error("boom");
   });
-  const b = atTurnEnd(() => "fine");
-  await expect(a).rejects.toThrow("boom");
+  const b = inTurnBatch(() => "fine");
+  await expect(a as Promise<never>).rejects.toThrow("boom");
   expect(await b).toBe("fine");
+});
+
+test(`after a turn of fewer than ${BUSY_TURN}, work runs at once again`, async () => {
+  await busyTurn(BUSY_TURN);
+  expect(isBatching()).toBe(true);
+  await busyTurn(1);
+  expect(isBatching()).toBe(false);
+  expect(inTurnBatch(() => "now")).toBe("now");
+  await nextTurn();
 });
