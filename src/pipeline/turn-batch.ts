@@ -3,7 +3,7 @@
 // rewriting each body the moment it arrives interleaves the rewriting code with the rest of the
 // request path, and each evicts the other from the CPU's caches. Run together, the first body of a
 // batch pays for bringing the code and the rules in and the others find them there: at saturation
-// the example JSON rules then cost ~5% of pass-through's throughput instead of ~17%
+// the example JSON rules then cost ~6–8% of pass-through's throughput instead of ~17%
 // (bench/PROFILE.md).
 //
 // A batch waits for everything else the turn does (new requests read and forwarded too), which
