@@ -2,6 +2,7 @@
 // forwarded, so there is no copy in and no copy out.
 import { isFieldName, isFieldValue } from "./header-syntax.ts";
 import type { HookHeaders } from "./types.ts";
+import { removeField, setField } from "../normalize/headers/flat-fields.ts";
 
 export class FlatHeaders implements HookHeaders {
   /** `flat` holds lower-case names at even indexes; it is mutated in place. */
@@ -18,17 +19,7 @@ export class FlatHeaders implements HookHeaders {
   }
 
   set(name: string, value: string): void {
-    const n = checked(name, value);
-    const f = this.flat;
-    let first = -1;
-    // Backwards so splicing later duplicates does not shift the ones still to visit.
-    for (let i = f.length - 2; i >= 0; i -= 2) {
-      if (f[i] !== n) continue;
-      if (first !== -1) f.splice(first, 2);
-      first = i;
-    }
-    if (first === -1) f.push(n, value);
-    else f[first + 1] = value;
+    setField(this.flat, checked(name, value), value);
   }
 
   append(name: string, value: string): void {
@@ -36,9 +27,7 @@ export class FlatHeaders implements HookHeaders {
   }
 
   delete(name: string): void {
-    const n = name.toLowerCase();
-    const f = this.flat;
-    for (let i = f.length - 2; i >= 0; i -= 2) if (f[i] === n) f.splice(i, 2);
+    removeField(this.flat, name.toLowerCase());
   }
 
   has(name: string): boolean {

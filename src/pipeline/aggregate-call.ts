@@ -8,7 +8,7 @@ import { BUDGET_HEADER } from "./budget.ts";
 import { decodeContent } from "./decode-body.ts";
 import { readStop } from "./read-stop.ts";
 import type { GatewayRuntime, RouteRuntime } from "./gateway-runtime.ts";
-import { headerOf } from "./normalize-response.ts";
+import { firstField } from "../normalize/headers/flat-fields.ts";
 import { UpstreamAttempts, type AttemptDeps } from "./upstream-attempts.ts";
 
 export interface AggregateCallContext {
@@ -51,7 +51,7 @@ export function aggregateCaller(c: AggregateCallContext): CallFn {
       return { ok: false, status: r.status, code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the body" };
     }
     if (r.status < 200 || r.status >= 300) return { ok: false, status: r.status, code: "KEEL_UPSTREAM_ERROR_RESPONSE", detail: `${upstream} answered ${r.status} to GET ${target}` };
-    const decoded = decodeContent(read.bytes, headerOf(r.headers, "content-encoding"), c.limits.maxBytes);
+    const decoded = decodeContent(read.bytes, firstField(r.headers, "content-encoding"), c.limits.maxBytes);
     if (!decoded.ok) return { ok: false, status: r.status, code: decoded.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: decoded.message };
     if (decoded.bytes.length === 0) return { ok: true, status: r.status, body: null };
     const parsed = parseJsonBody(decoded.bytes, c.limits);

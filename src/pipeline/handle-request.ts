@@ -28,7 +28,8 @@ import type { HookReply, HookRequest, HookResponse } from "../hooks/types.ts";
 import { FlatHeaders } from "../hooks/flat-headers.ts";
 import { serializeJson } from "../normalize/json/body.ts";
 import { isRefusal, needsRequestBody, normalizeTarget, prepareRequest, type PreparedBody, type Refusal } from "./normalize-request.ts";
-import { finalBody, normalizeResponse, readsResponseBody, removeHeader, type ReadBound } from "./normalize-response.ts";
+import { finalBody, normalizeResponse, readsResponseBody, type ReadBound } from "./normalize-response.ts";
+import { removeField } from "../normalize/headers/flat-fields.ts";
 import { hookRequest, replyResponse, runOnRequest, runOnResponse } from "./route-hooks.ts";
 import { aggregateCaller } from "./aggregate-call.ts";
 import { DEFAULT_JSON_LIMITS } from "../config/compile-normalize.ts";
@@ -279,7 +280,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       if (withRules) {
         const n = route.normalize;
         if (n !== null && n.requestHeaders !== null) n.requestHeaders.apply(headers, x);
-        if (readsResponseBody(route)) removeHeader(headers, "accept-encoding");
+        if (readsResponseBody(route)) removeField(headers, "accept-encoding");
         if (route.hooks !== null) {
           hookReq = hookRequest({ method: req.method, path, query, headers, body: prepared?.json, route: route.name, params: x.params, clientIp: x.clientIp, requestId: x.requestId });
           const reply = await runOnRequest(route.hooks, hookReq, hookMetrics, route.name);
@@ -422,8 +423,8 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         // A body the hook set replaces a streamed one.
         if (!parts.hasJson) {
           if (parts.body instanceof ReadableStream) void parts.body.cancel().catch(() => {});
-          removeHeader(parts.headers, "content-encoding");
-          removeHeader(parts.headers, "content-type");
+          removeField(parts.headers, "content-encoding");
+          removeField(parts.headers, "content-type");
           parts.headers.push("content-type", "application/json");
         }
         parts.json = res.body;
@@ -487,8 +488,8 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
         requestId: x.requestId,
       });
       // The calls are GETs: the client's body framing and encoding wishes are not theirs.
-      removeHeader(headers, "content-type");
-      removeHeader(headers, "accept-encoding");
+      removeField(headers, "content-type");
+      removeField(headers, "accept-encoding");
       const n = route.normalize;
       if (n !== null && n.requestHeaders !== null) n.requestHeaders.apply(headers, x);
       let hookReq: HookRequest | null = null;

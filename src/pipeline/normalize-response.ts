@@ -5,6 +5,7 @@
 
 import type { JsonBodyPlan, RoutePlan } from "../config/plan.ts";
 import { envelopeError, type EnvelopeContext } from "../normalize/error-envelope/envelope-error.ts";
+import { firstField, removeField, setField } from "../normalize/headers/flat-fields.ts";
 import { isJsonType } from "../normalize/headers/media-type.ts";
 import { parseJsonBody, readBody } from "../normalize/json/body.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
@@ -29,30 +30,6 @@ export interface ResponseParts {
   rewrittenBy: 0 | 1 | 2;
 }
 
-export function headerOf(headers: readonly string[], name: string): string | null {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1]!;
-  return null;
-}
-
-/** Sets the value of the first `name` field and drops any later ones; false when there is none. */
-function replaceHeader(headers: string[], name: string, value: string): boolean {
-  let found = false;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] !== name) continue;
-    if (!found) {
-      headers[i + 1] = value;
-      found = true;
-    } else {
-      headers.splice(i, 2);
-      i -= 2;
-    }
-  }
-  return found;
-}
-
-export function removeHeader(headers: string[], name: string): void {
-  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) headers.splice(i, 2);
-}
 
 /** Whether the route reads response bodies (so the request asks for identity encoding). */
 export function readsResponseBody(route: RoutePlan): boolean {
@@ -110,7 +87,7 @@ export function normalizeResponse(r: UpstreamResponse, route: RoutePlan, ctx: En
   if (n === null) return parts;
   const envelope = r.status >= 400 && n.errorEnvelope;
   const json = n.responseJson;
-  if (!envelope && (json === null || r.body === null || r.status < 200 || r.status >= 300 || !isJsonType(headerOf(r.headers, "content-type")))) return parts;
+  if (!envelope && (json === null || r.body === null || r.status < 200 || r.status >= 300 || !isJsonType(firstField(r.headers, "content-type")))) return parts;
   const cap = envelope ? n.errorBodyBytes : json!.limits.maxBytes;
   // The byte path needs no parsed value; an onResponse hook does.
   const byValue = route.hooks !== null && route.hooks.module.onResponse !== undefined;
@@ -136,16 +113,16 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
     if (read.reason === "too-large") return { code: "KEEL_UPSTREAM_BODY_TOO_LARGE", detail: `response body over ${cap} bytes (the route buffers JSON bodies up to this size)` };
     return { code: "KEEL_UPSTREAM_RESET_MID_RESPONSE", detail: "the upstream closed the connection in the middle of the response body" };
   }
-  const encoding = headerOf(parts.headers, "content-encoding");
+  const encoding = firstField(parts.headers, "content-encoding");
   const decoded = encoding === null ? read : decodeContent(read.bytes, encoding, cap);
   if (!decoded.ok) return { code: decoded.reason === "too-large" ? "KEEL_UPSTREAM_BODY_TOO_LARGE" : "KEEL_UPSTREAM_INVALID_JSON", detail: `response body: ${decoded.message}` };
   if (!byValue && json.byteTransform !== null) {
     // One pass over the bytes; anything it does not do (and every error) goes the tree path below.
     const bytes = json.byteTransform(decoded.bytes, json.limits);
     if (bytes !== null) {
-      if (encoding !== null) removeHeader(parts.headers, "content-encoding");
+      if (encoding !== null) removeField(parts.headers, "content-encoding");
       // The new length in place of the old (no splice of the header list on every answer).
-      if (!replaceHeader(parts.headers, "content-length", String(bytes.length))) parts.headers.push("content-length", String(bytes.length));
+      setField(parts.headers, "content-length", String(bytes.length));
       parts.body = bytes;
       parts.rewrittenBy = 1;
       return parts;
@@ -158,7 +135,7 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
   }
   const out = json.transform(parsed.value);
   if (!out.ok) return { code: "KEEL_UPSTREAM_JSON_RULE_FAILED", detail: `response body ${out.error.pointer || "/"}: ${out.error.message}`, fields: { pointer: out.error.pointer } };
-  if (encoding !== null) removeHeader(parts.headers, "content-encoding");
+  if (encoding !== null) removeField(parts.headers, "content-encoding");
   parts.json = out.value;
   parts.hasJson = true;
   parts.rewrittenBy = 2;
@@ -172,6 +149,6 @@ function withJson(parts: ResponseParts, read: ReadResult, json: JsonBodyPlan, by
  */
 export function finalBody(parts: ResponseParts): string | Uint8Array | ReadableStream<Uint8Array> | null {
   if (!parts.hasJson) return parts.body;
-  removeHeader(parts.headers, "content-length");
+  removeField(parts.headers, "content-length");
   return JSON.stringify(parts.json) ?? "null";
 }
