@@ -22,7 +22,7 @@ import { keyConverter } from "../key-case.ts";
 import type { KeyCase } from "../types.ts";
 import { snakeCaseAscii } from "./ascii-key-case.ts";
 import { ConversionKind, type BytePlan, type DefaultPlace, type FieldRule, type RulePlace, type ValueConversion } from "./byte-plan.ts";
-import { escapeAt, isCanonicalNumber, numberEnd, sameBytes, utf8Length } from "./json-bytes.ts";
+import { escapeAt, isCanonicalNumber, numberEnd, sameBytes, sameRange, utf8Length } from "./json-bytes.ts";
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../json-byte-codes.ts";
 
 /** Keys of one object the duplicate check compares (pairwise); larger objects take the tree path. */
@@ -159,7 +159,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
       const keyLength = q - keyStart;
       const seen = 1 << ((keyLength * 7 + d[q - 1]! * 3 + d[q - 1 - (keyLength >> 1)]!) & 31); // last and middle bytes (the quote when empty)
       if ((fSeen & seen) !== 0) {
-        for (let k = fBase; k < top; k += 2) if (ns[k + 1] === keyLength && sameRun(d, ns[k]!, keyStart, keyLength)) return null;
+        for (let k = fBase; k < top; k += 2) if (ns[k + 1] === keyLength && sameRange(d, ns[k]!, d, keyStart, keyLength)) return null;
       }
       fSeen |= seen;
       if (top === ns.length) ns = names = growNames(ns);
@@ -454,12 +454,6 @@ function growNames(ns: Int32Array): Int32Array {
   const bigger = new Int32Array(ns.length * 2);
   bigger.set(ns);
   return bigger;
-}
-
-/** Whether d holds the same `length` bytes at a and at b. */
-function sameRun(d: Uint8Array, a: number, b: number, length: number): boolean {
-  for (let k = 0; k < length; k++) if (d[a + k] !== d[b + k]) return false;
-  return true;
 }
 
 /** A number as JSON.stringify writes it (1e400 → "null", as the tree path writes Infinity). */

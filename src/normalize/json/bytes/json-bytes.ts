@@ -178,7 +178,11 @@ export function isCanonicalNumber(s: Uint8Array, start: number, end: number): bo
 
 /** Whether d[start, end) holds exactly the bytes of `name`. */
 export function sameBytes(name: Uint8Array, d: Uint8Array, start: number, end: number): boolean {
-  if (name.length !== end - start) return false;
-  for (let k = 0; k < name.length; k++) if (d[start + k] !== name[k]) return false;
+  return name.length === end - start && sameRange(name, 0, d, start, name.length);
+}
+
+/** Whether a[aStart, aStart + length) and b[bStart, bStart + length) hold the same bytes. */
+export function sameRange(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (a[aStart + k] !== b[bStart + k]) return false;
   return true;
 }
