@@ -5,14 +5,17 @@
 //   bun bench/ab.ts --a HEAD~3 --b HEAD [--config bench/keel-bench.yaml] [--config-b FILE]
 //                   [--rounds 8] [--seconds 4] [--paced 10] [--paced-rounds 2] [--xff-keys N] [--redis]
 //                   [--label-a NAME --label-b NAME] [--record NAME] [--path /json/user-1k.json]
-//                   [--concurrent]
+//                   [--concurrent] [--paced-spread exp]
 // --a/--b take a git ref (checked out into bench/.tmp/ab/<ref>, sharing this node_modules) or
 // "." for the working tree. --redis starts redis-server on core 1 (REDIS_PORT for the configs).
 // --record NAME writes the result into bench/RESULTS.md as the block <!-- scenario:NAME -->.
 // --concurrent loads both sides at once (two wrk on core 1) instead of in turns: each Keel gets
 // about half of core 0, so B/A of rps is the inverse ratio of their CPU cost per request, and the
 // host's swings hit both in the same instant. An A/A run reads 0.98–1.01 per round this way, where
-// alternating bursts read 0.8–1.3 on a noisy day (bench/PROFILE.md). Paced runs stay one at a time.
+// alternating bursts read 0.8–1.3 on a noisy day (bench/PROFILE.md). Paced runs stay one at a time;
+// their p99.9 is read over all of a side's paced requests pooled (and per round too).
+// --paced-spread exp draws each connection's pause from an exponential distribution of mean 20 ms:
+// with a fixed pause the 100 connections move in step and arrive as bursts (bench/PROFILE.md).
 import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -20,6 +23,7 @@ import { putScenarioBlock } from "./lib/report.ts";
 import { startBackend } from "./lib/harness.ts";
 import { BENCH_DIR, BODY, BUN, ROOT } from "./lib/peers.ts";
 import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
+import { percentileMs, poolCounts, sampleCount, type LatencyCounts } from "./lib/pooled-latency.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./lib/wrk.ts";
 
 const arg = (name: string, fallback: string) => {
@@ -35,6 +39,7 @@ const seconds = Number(arg("--seconds", "4"));
 const pacedSeconds = Number(arg("--paced", "0"));
 const xffKeys = Number(arg("--xff-keys", "0"));
 const pacedRounds = Number(arg("--paced-rounds", "2"));
+const pacedSpread = arg("--paced-spread", "") === "exp" ? ("exp" as const) : undefined;
 const withRedis = Bun.argv.includes("--redis");
 const concurrent = Bun.argv.includes("--concurrent");
 const labelA = arg("--label-a", `A (${refA}${configB !== config ? `, ${relative(ROOT, config)}` : ""})`);
@@ -157,7 +162,7 @@ try {
   console.log(cpuLine);
   const paced: { a: WrkResult[]; b: WrkResult[] } = { a: [], b: [] };
   if (pacedSeconds > 0) {
-    const run: WrkRun = { connections: 100, seconds: pacedSeconds, delayMs: 20, ...xff };
+    const run: WrkRun = { connections: 100, seconds: pacedSeconds, delayMs: 20, histogram: true, ...(pacedSpread ? { spread: pacedSpread } : {}), ...xff };
     for (let r = 0; r < pacedRounds; r++) {
       for (const side of r % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) {
         const p = await runWrk(run, (side === "a" ? a : b).url, log);
@@ -167,18 +172,39 @@ try {
     }
   }
   const med = (xs: WrkResult[], f: (w: WrkResult) => number) => median(xs.map(f));
+  // Each side's paced requests of all its rounds together: one p99.9 over ≥100k samples, where a
+  // round's own p99.9 rests on a few dozen requests (bench/lib/pooled-latency.ts).
+  const pooled = {
+    a: poolCounts(paced.a.map((w) => w.latencies ?? (new Map() as LatencyCounts))),
+    b: poolCounts(paced.b.map((w) => w.latencies ?? (new Map() as LatencyCounts))),
+  };
+  const pct = (k: "a" | "b", p: number) => percentileMs(pooled[k], p).toFixed(2);
+  const change = (p: number) => `${((percentileMs(pooled.b, p) / percentileMs(pooled.a, p) - 1) * 100).toFixed(0)}%`;
   const pacedLines =
     pacedSeconds > 0
       ? [
+          `All paced requests of each side together:`,
+          ``,
+          `| side | requests | p50 | p99 | p99.9 | p99.99 |`,
+          `|---|---:|---:|---:|---:|---:|`,
+          ...(["a", "b"] as const).map(
+            (k) => `| ${k === "a" ? labelA : labelB} | ${sampleCount(pooled[k]).toLocaleString("en-US")} | ${pct(k, 50)} | ${pct(k, 99)} | ${pct(k, 99.9)} | ${pct(k, 99.99)} |`,
+          ),
+          ``,
+          `**Paced p99.9 B vs A, all requests: ${change(99.9)}** (p50 ${change(50)}, p99 ${change(99)}).`,
+          ``,
+          `Each round on its own (its p99.9 rests on ~${Math.round((paced.a[0]?.requests ?? 0) / 1000)} requests):`,
+          ``,
           `| side | median p50 | median p99 | median p99.9 | p99.9 of each round |`,
           `|---|---:|---:|---:|---|`,
           ...(["a", "b"] as const).map(
             (k) => `| ${k === "a" ? labelA : labelB} | ${med(paced[k], (w) => w.p50)} | ${med(paced[k], (w) => w.p99)} | ${med(paced[k], (w) => w.p999)} | ${paced[k].map((w) => w.p999).join(", ")} |`,
           ),
           ``,
-          `Median paced p99.9 B vs A: ${((med(paced.b, (w) => w.p999) / med(paced.a, (w) => w.p999) - 1) * 100).toFixed(0)}%.`,
+          `Median of the rounds' p99.9, B vs A: ${((med(paced.b, (w) => w.p999) / med(paced.a, (w) => w.p999) - 1) * 100).toFixed(0)}%.`,
         ]
       : [];
+  if (pacedSeconds > 0) console.log(pacedLines.join("\n"));
   if (record) {
     const sha = Bun.spawnSync(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
     const body = [
@@ -187,7 +213,7 @@ try {
       `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/ab.ts ${Bun.argv.slice(2).join(" ")}\``,
       `- Both Keels up at once on core 0, nginx backend${withRedis ? " and redis-server" : ""} and wrk on core 1; ${concurrent ? `saturation bursts of ${seconds} s (wrk -t1 -c50) load both at once (each gets about half of core 0, so the noise of the machine hits both in the same instant)` : `saturation bursts of ${seconds} s (wrk -t1 -c50) alternate between the two, so the machine's noise hits both alike`}${xffKeys > 0 ? `; every request carries X-Forwarded-For from one of ${xffKeys.toLocaleString("en-US")} addresses` : ""}.`,
       `- Steal (CPU the host gave to other guests) during the whole comparison: ${stealShare()} of a core; rows taken under heavy steal swing by ±30% or more.`,
-      `- Paced: ${pacedRounds} alternating runs of ${pacedSeconds} s per side (wrk -t1 -c100, 20 ms pause per connection ≈ 5k rps).`,
+      `- Paced: ${pacedRounds} alternating runs of ${pacedSeconds} s per side (wrk -t1 -c100, ${pacedSpread === "exp" ? "pauses per connection drawn from an exponential distribution of mean 20 ms, so arrivals are Poisson-like" : "20 ms pause per connection"}, ≈ 5k rps).`,
       ``,
       `| round | A rps | B rps | B/A | A CPU µs/req | B CPU µs/req | A/B by CPU |`,
       `|---:|---:|---:|---:|---:|---:|---:|`,

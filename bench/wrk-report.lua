@@ -3,8 +3,18 @@
 -- done() prints one machine-readable line; latencies are in microseconds.
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 
+-- BENCH_DELAY_SPREAD=exp => each pause is drawn from an exponential distribution of that mean
+-- instead, so the connections do not move in step: arrivals are Poisson-like at the same rate.
+local spread = os.getenv("BENCH_DELAY_SPREAD") or ""
+
 if delay_ms and delay_ms > 0 then
-  function delay() return delay_ms end
+  if spread == "exp" then
+    math.randomseed(os.time())
+    -- wrk truncates the pause to whole ms: + 0.5 keeps the mean at delay_ms.
+    function delay() return -delay_ms * math.log(1 - math.random()) + 0.5 end
+  else
+    function delay() return delay_ms end
+  end
 end
 
 -- BENCH_XFF_KEYS=N => each request carries X-Forwarded-For from one of N client addresses

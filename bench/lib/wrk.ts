@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR } from "./peers.ts";
+import { parseLatencyCounts, type LatencyCounts } from "./pooled-latency.ts";
 import { spawnGroup, stopGroup } from "./procs.ts";
 
 export const LUA = join(BENCH_DIR, "wrk-report.lua");
@@ -18,12 +19,18 @@ export interface WrkResult {
   max: number;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
   errorTotal: number;
+  /** Every recorded latency with its count, when the run asked for it (`histogram`). */
+  latencies?: LatencyCounts;
 }
 
 export interface WrkRun {
   connections: number;
   seconds: number;
   delayMs?: number; // paced when set
+  /** "exp": pauses drawn from an exponential distribution of mean delayMs (Poisson-like arrivals). */
+  spread?: "exp";
+  /** Print every recorded latency too (WrkResult.latencies), for pooling runs. */
+  histogram?: boolean;
   xffKeys?: number; // X-Forwarded-For from this many addresses when set
 }
 
@@ -34,13 +41,15 @@ export function wrkCommand(run: WrkRun, url: string): string[] {
 export function wrkEnv(run: WrkRun): Record<string, string> {
   const env: Record<string, string> = {};
   if (run.delayMs) env.BENCH_DELAY_MS = String(run.delayMs);
+  if (run.spread) env.BENCH_DELAY_SPREAD = run.spread;
+  if (run.histogram) env.BENCH_HISTOGRAM = "1";
   if (run.xffKeys) env.BENCH_XFF_KEYS = String(run.xffKeys);
   return env;
 }
 
 /** Runs wrk to completion; raw output lands in `log`. While it runs, `during` is called every second. */
 export function runWrk(run: WrkRun, url: string, log: string, during: () => void = () => {}): Promise<WrkResult> {
-  return runWrkCommand(wrkCommand(run, url), { BENCH_DELAY_MS: "", BENCH_XFF_KEYS: "", ...wrkEnv(run) }, run.seconds, log, during);
+  return runWrkCommand(wrkCommand(run, url), { BENCH_DELAY_MS: "", BENCH_DELAY_SPREAD: "", BENCH_HISTOGRAM: "", BENCH_XFF_KEYS: "", ...wrkEnv(run) }, run.seconds, log, during);
 }
 
 /**
@@ -61,7 +70,9 @@ export async function runWrkCommand(cmd: string[], env: Record<string, string>, 
 
 /** The `BENCH key=value ...` line (latencies in µs there, in ms here). */
 export function parseBenchLine(out: string, log: string): WrkResult {
-  const line = out.split("\n").find((l) => l.startsWith("BENCH "));
+  const lines = out.split("\n");
+  const line = lines.find((l) => l.startsWith("BENCH "));
+  const hist = lines.find((l) => l.startsWith("BENCH_HIST "));
   if (!line) throw new Error(`wrk printed no BENCH line, see ${log}:\n${out.slice(-500)}`);
   const v: Record<string, number> = {};
   for (const kv of line.slice(6).trim().split(" ")) {
@@ -83,6 +94,7 @@ export function parseBenchLine(out: string, log: string): WrkResult {
     max: ms(v.max),
     errors,
     errorTotal: errors.connect + errors.read + errors.write + errors.status + errors.timeout,
+    ...(hist ? { latencies: parseLatencyCounts(hist.slice("BENCH_HIST ".length)) } : {}),
   };
 }
 

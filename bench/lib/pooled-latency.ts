@@ -1,0 +1,45 @@
+// Percentiles over the requests of several wrk runs together. A paced round of 8–12 s holds
+// 40–60k requests, so its p99.9 rests on 40–60 of them; design.md asks for ≥100k samples before
+// a p99.9 is called stable. Pooling the exact counts of a side's rounds (wrk records every latency
+// to the microsecond) gives that side one p99.9 over all its requests.
+
+/** Requests per latency in µs, as wrk's `BENCH_HIST` line gives them. */
+export type LatencyCounts = Map<number, number>;
+
+/** `value:count value:count ...` (the `BENCH_HIST` line without its tag). */
+export function parseLatencyCounts(text: string): LatencyCounts {
+  const counts: LatencyCounts = new Map();
+  for (const pair of text.trim().split(/\s+/)) {
+    if (pair === "") continue;
+    const [value, count] = pair.split(":").map(Number);
+    if (!Number.isFinite(value) || !Number.isFinite(count)) throw new Error(`BENCH_HIST: bad pair "${pair}"`);
+    counts.set(value!, (counts.get(value!) ?? 0) + count!);
+  }
+  return counts;
+}
+
+export function poolCounts(runs: LatencyCounts[]): LatencyCounts {
+  const pooled: LatencyCounts = new Map();
+  for (const run of runs) for (const [value, count] of run) pooled.set(value, (pooled.get(value) ?? 0) + count);
+  return pooled;
+}
+
+export function sampleCount(counts: LatencyCounts): number {
+  let n = 0;
+  for (const c of counts.values()) n += c;
+  return n;
+}
+
+/** The smallest latency (ms) that at least p% of the requests did not exceed; NaN when empty. */
+export function percentileMs(counts: LatencyCounts, p: number): number {
+  const total = sampleCount(counts);
+  if (total === 0) return NaN;
+  // - 1e-9: 99.9% of 1,000 is 999.0000000000001 in floating point, and rank 999 is meant.
+  const rank = Math.max(1, Math.ceil((p / 100) * total - 1e-9));
+  let seen = 0;
+  for (const value of [...counts.keys()].sort((a, b) => a - b)) {
+    seen += counts.get(value)!;
+    if (seen >= rank) return value / 1000;
+  }
+  return NaN; // unreachable: seen reaches total
+}
