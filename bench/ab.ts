@@ -163,11 +163,13 @@ try {
   const paced: { a: WrkResult[]; b: WrkResult[] } = { a: [], b: [] };
   if (pacedSeconds > 0) {
     const run: WrkRun = { connections: 100, seconds: pacedSeconds, delayMs: 20, histogram: true, ...(pacedSpread ? { spread: pacedSpread } : {}), ...xff };
+    const show = (side: "a" | "b", p: WrkResult) =>
+      console.log(`paced ${side.toUpperCase()}: p50 ${p.p50} p99 ${p.p99} p99.9 ${p.p999} ms (${p.requests} reqs, ${p.errorTotal} errors)`);
     for (let r = 0; r < pacedRounds; r++) {
       for (const side of r % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) {
         const p = await runWrk(run, (side === "a" ? a : b).url, log);
         paced[side].push(p);
-        console.log(`paced ${side.toUpperCase()}: p50 ${p.p50} p99 ${p.p99} p99.9 ${p.p999} ms (${p.requests} reqs, ${p.errorTotal} errors)`);
+        show(side, p);
       }
     }
   }

@@ -7,11 +7,16 @@
 // (bench/PROFILE.md).
 //
 // A batch waits for everything else the turn does (new requests read and forwarded too), which
-// at moderate load added ~0.5 ms to the median answer for no gain in throughput, so batching
-// starts only after a turn that ran BUSY_TURN pieces of work, and stops after one that ran fewer.
+// at moderate load added ~0.5 ms to the median answer for no gain in throughput. So batching
+// starts only after BUSY_STREAK turns in a row that each ran BUSY_TURN pieces of work, and stops
+// after one that ran fewer. One busy turn is not enough: at a paced load, the backlog after a
+// stall of the host fills a turn or two, and batching those put the wait on exactly the requests
+// already late (paced p99 +43%, bench/PROFILE.md); saturation keeps every turn busy.
 
-/** Pieces of work in one turn from which the next turns batch theirs. */
+/** Pieces of work in one turn that make it a busy turn. */
 export const BUSY_TURN = 8;
+/** Busy turns in a row from which the next turns batch their work. */
+export const BUSY_STREAK = 3;
 
 type Deferred = () => void;
 
@@ -19,6 +24,8 @@ let batching = false;
 let queue: Deferred[] = [];
 /** Work run at once in this turn (while not batching). */
 let ranNow = 0;
+/** Busy turns in a row, up to the last one that ended. */
+let busyStreak = 0;
 let turnEndScheduled = false;
 
 /** `work`'s result now, or (while the gateway is busy) a promise of it, settled at the turn's end. */
@@ -51,8 +58,14 @@ function endTurn(): void {
   turnEndScheduled = false;
   const batch = queue;
   queue = [];
-  batching = ranNow + batch.length >= BUSY_TURN;
+  busyStreak = ranNow + batch.length >= BUSY_TURN ? busyStreak + 1 : 0;
+  batching = busyStreak >= BUSY_STREAK;
   ranNow = 0;
+  // After a busy turn the next one is ended too, work or none, so a streak is turns in a row.
+  if (busyStreak > 0 && !turnEndScheduled) {
+    turnEndScheduled = true;
+    setImmediate(endTurn);
+  }
   // In arrival order; what they resolve continues (as microtasks) once the whole batch has run.
   for (let i = 0; i < batch.length; i++) batch[i]!();
 }
