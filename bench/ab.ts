@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { putScenarioBlock } from "./lib/report.ts";
-import { startBackend } from "./lib/harness.ts";
+import { quote, startBackend } from "./lib/harness.ts";
 import { BENCH_DIR, BODY, BUN, ROOT } from "./lib/peers.ts";
 import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
 import { percentileMs, poolCounts, sampleCount, type LatencyCounts } from "./lib/pooled-latency.ts";
@@ -161,15 +161,19 @@ try {
   console.log(`${labelA} vs ${labelB}: ${satLine}`);
   console.log(cpuLine);
   const paced: { a: WrkResult[]; b: WrkResult[] } = { a: [], b: [] };
+  /** CPU µs per request of each paced round (user + system, all threads). */
+  const pacedCpu: { a: number[]; b: number[] } = { a: [], b: [] };
   if (pacedSeconds > 0) {
     const run: WrkRun = { connections: 100, seconds: pacedSeconds, delayMs: 20, histogram: true, ...(pacedSpread ? { spread: pacedSpread } : {}), ...xff };
-    const show = (side: "a" | "b", p: WrkResult) =>
-      console.log(`paced ${side.toUpperCase()}: p50 ${p.p50} p99 ${p.p99} p99.9 ${p.p999} ms (${p.requests} reqs, ${p.errorTotal} errors)`);
     for (let r = 0; r < pacedRounds; r++) {
       for (const side of r % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) {
-        const p = await runWrk(run, (side === "a" ? a : b).url, log);
+        const keel = side === "a" ? a : b;
+        const before = cpuTicks(keel.child.pid);
+        const p = await runWrk(run, keel.url, log);
+        const cpu = ((cpuTicks(keel.child.pid) - before) * 10_000) / Math.max(1, p.requests);
         paced[side].push(p);
-        show(side, p);
+        pacedCpu[side].push(cpu);
+        console.log(`paced ${side.toUpperCase()}: p50 ${p.p50} p99 ${p.p99} p99.9 ${p.p999} ms (${p.requests} reqs, ${p.errorTotal} errors), CPU ${cpu.toFixed(1)} µs per request`);
       }
     }
   }
@@ -193,7 +197,7 @@ try {
             (k) => `| ${k === "a" ? labelA : labelB} | ${sampleCount(pooled[k]).toLocaleString("en-US")} | ${pct(k, 50)} | ${pct(k, 99)} | ${pct(k, 99.9)} | ${pct(k, 99.99)} |`,
           ),
           ``,
-          `**Paced p99.9 B vs A, all requests: ${change(99.9)}** (p50 ${change(50)}, p99 ${change(99)}).`,
+          `**Paced p99.9 B vs A, all requests: ${change(99.9)}** (p50 ${change(50)}, p99 ${change(99)}). CPU per request while paced (median of rounds): A ${median(pacedCpu.a).toFixed(1)} µs, B ${median(pacedCpu.b).toFixed(1)} µs.`,
           ``,
           `Each round on its own (its p99.9 rests on ~${Math.round((paced.a[0]?.requests ?? 0) / 1000)} requests):`,
           ``,
@@ -212,7 +216,7 @@ try {
     const body = [
       `## Side by side: ${labelB} vs ${labelA}`,
       ``,
-      `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/ab.ts ${Bun.argv.slice(2).join(" ")}\``,
+      `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/ab.ts ${Bun.argv.slice(2).map(quote).join(" ")}\``,
       `- Both Keels up at once on core 0, nginx backend${withRedis ? " and redis-server" : ""} and wrk on core 1; ${concurrent ? `saturation bursts of ${seconds} s (wrk -t1 -c50) load both at once (each gets about half of core 0, so the noise of the machine hits both in the same instant)` : `saturation bursts of ${seconds} s (wrk -t1 -c50) alternate between the two, so the machine's noise hits both alike`}${xffKeys > 0 ? `; every request carries X-Forwarded-For from one of ${xffKeys.toLocaleString("en-US")} addresses` : ""}.`,
       `- Steal (CPU the host gave to other guests) during the whole comparison: ${stealShare()} of a core; rows taken under heavy steal swing by ±30% or more.`,
       `- Paced: ${pacedRounds} alternating runs of ${pacedSeconds} s per side (wrk -t1 -c100, ${pacedSpread === "exp" ? "pauses per connection drawn from an exponential distribution of mean 20 ms, so arrivals are Poisson-like" : "20 ms pause per connection"}, ≈ 5k rps).`,

@@ -11,7 +11,8 @@
 // starts only after BUSY_STREAK turns in a row that each ran BUSY_TURN pieces of work, and stops
 // after one that ran fewer. One busy turn is not enough: at a paced load, the backlog after a
 // stall of the host fills a turn or two, and batching those put the wait on exactly the requests
-// already late (paced p99 +43%, bench/PROFILE.md); saturation keeps every turn busy.
+// already late (one run against no batching: paced p99 +43% with a streak of 1, +7% with 3;
+// bench/PROFILE.md); saturation keeps every turn busy.
 
 /** Pieces of work in one turn that make it a busy turn. */
 export const BUSY_TURN = 8;
