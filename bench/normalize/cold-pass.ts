@@ -1,0 +1,69 @@
+// The byte pass warm and cold. In the server at a moderate load each body is rewritten alone,
+// with the caches full of everything else the request path and the machine did since the last
+// one: there the example rules cost ~25 µs of CPU per request against ~11 µs at saturation
+// (bench/PROFILE.md, "the paced tail"). This times one call of the pass on a ~1 KB body right
+// after another (warm) and right after sweeping a buffer larger than the caches (cold), so a
+// change to the pass's footprint can be judged by the cold figure. Prints medians in µs. Not a
+// test; ~10 s.
+//   bun bench/normalize/cold-pass.ts [--sweep-mb 16] [--calls 2000]
+import { compileByteRules } from "../../src/normalize/json/bytes/compile-byte-rules.ts";
+import { EXAMPLE_JSON_RULES } from "../../src/normalize/json/example-rules.ts";
+import { exitWith, readFlags } from "../lib/harness.ts";
+
+const USAGE = "bun bench/normalize/cold-pass.ts [--sweep-mb 16] [--calls 2000]";
+const args = { sweepMb: 16, calls: 2000 };
+try {
+  readFlags(Bun.argv.slice(2), USAGE, (f) => {
+    if (f.name === "--sweep-mb") args.sweepMb = f.num(1, 1024);
+    else if (f.name === "--calls") args.calls = f.num(10);
+    else return false;
+    return true;
+  });
+} catch (err) {
+  exitWith("cold-pass", err);
+}
+
+const limits = { maxBytes: 1 << 20, maxDepth: 64 };
+const pass = compileByteRules(EXAMPLE_JSON_RULES)!;
+const body = new TextEncoder().encode(
+  JSON.stringify({
+    user_id: 42,
+    user_name: "Ada Lovelace",
+    email: "Ada.Lovelace@Example.COM",
+    password_hash: "$2b$10$abcdefghijklmnopqrstuvwxyz0123456789",
+    score: "87.5",
+    active: "1",
+    created: "Wed, 01 May 2024 10:30:00 GMT",
+    shipping_address: { street_line: "1 Main St", postal_code: "12345", country_code: "US" },
+    items: Array.from({ length: 5 }, (_, i) => ({ sku_id: `SKU-${1000 + i}`, created_at: "2024-05-01T10:30:00Z", unit_price: 9.5 + i, quantity: (i % 5) + 1 })),
+  }),
+);
+if (pass(body, limits) === null) throw new Error("the byte path must take this body");
+
+const sweep = new Uint8Array(args.sweepMb << 20);
+/** Writes one byte per cache line of a buffer larger than the caches: the pass's lines leave. */
+function evict(): number {
+  let s = 0;
+  for (let i = 0; i < sweep.length; i += 64) s += ++sweep[i]!;
+  return s;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+function timeCalls(cold: boolean): number {
+  const us: number[] = [];
+  for (let i = 0; i < args.calls; i++) {
+    if (cold) evict();
+    const t0 = performance.now();
+    pass(body, limits);
+    us.push((performance.now() - t0) * 1000);
+  }
+  return median(us);
+}
+
+for (let i = 0; i < 20_000; i++) pass(body, limits); // JIT tiers up
+evict();
+const rounds: { warm: number; cold: number }[] = [];
+for (let r = 0; r < 5; r++) rounds.push({ warm: timeCalls(false), cold: timeCalls(true) });
+const warm = median(rounds.map((r) => r.warm));
+const cold = median(rounds.map((r) => r.cold));
+console.log(`${body.length} B body, example rules: warm ${warm.toFixed(2)} µs, cold (after a ${args.sweepMb} MB sweep) ${cold.toFixed(2)} µs per call (medians of 5 rounds of ${args.calls})`);
