@@ -23,7 +23,7 @@ import { putScenarioBlock } from "./lib/report.ts";
 import { quote, startBackend } from "./lib/harness.ts";
 import { BENCH_DIR, BODY, BUN, ROOT } from "./lib/peers.ts";
 import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
-import { percentileMs, poolCounts, sampleCount, type LatencyCounts } from "./lib/pooled-latency.ts";
+import { percentileChange, percentileMs, poolCounts, sampleCount } from "./lib/pooled-latency.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./lib/wrk.ts";
 
 const arg = (name: string, fallback: string) => {
@@ -39,7 +39,9 @@ const seconds = Number(arg("--seconds", "4"));
 const pacedSeconds = Number(arg("--paced", "0"));
 const xffKeys = Number(arg("--xff-keys", "0"));
 const pacedRounds = Number(arg("--paced-rounds", "2"));
-const pacedSpread = arg("--paced-spread", "") === "exp" ? ("exp" as const) : undefined;
+const spreadArg = arg("--paced-spread", "");
+if (spreadArg !== "" && spreadArg !== "exp") throw new Error(`--paced-spread takes "exp" (exponential pauses), got "${spreadArg}"`);
+const pacedSpread = spreadArg === "exp" ? ("exp" as const) : undefined;
 const withRedis = Bun.argv.includes("--redis");
 const concurrent = Bun.argv.includes("--concurrent");
 const labelA = arg("--label-a", `A (${refA}${configB !== config ? `, ${relative(ROOT, config)}` : ""})`);
@@ -180,12 +182,9 @@ try {
   const med = (xs: WrkResult[], f: (w: WrkResult) => number) => median(xs.map(f));
   // Each side's paced requests of all its rounds together: one p99.9 over ≥100k samples, where a
   // round's own p99.9 rests on a few dozen requests (bench/lib/pooled-latency.ts).
-  const pooled = {
-    a: poolCounts(paced.a.map((w) => w.latencies ?? (new Map() as LatencyCounts))),
-    b: poolCounts(paced.b.map((w) => w.latencies ?? (new Map() as LatencyCounts))),
-  };
+  const pooled = { a: poolCounts(paced.a.map((w) => w.latencies)), b: poolCounts(paced.b.map((w) => w.latencies)) };
   const pct = (k: "a" | "b", p: number) => percentileMs(pooled[k], p).toFixed(2);
-  const change = (p: number) => `${((percentileMs(pooled.b, p) / percentileMs(pooled.a, p) - 1) * 100).toFixed(0)}%`;
+  const change = (p: number) => percentileChange(pooled.a, pooled.b, p);
   const pacedLines =
     pacedSeconds > 0
       ? [

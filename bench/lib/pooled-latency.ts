@@ -18,9 +18,10 @@ export function parseLatencyCounts(text: string): LatencyCounts {
   return counts;
 }
 
-export function poolCounts(runs: LatencyCounts[]): LatencyCounts {
+/** The counts of all `runs` together; a run without counts (undefined) adds nothing. */
+export function poolCounts(runs: readonly (LatencyCounts | undefined)[]): LatencyCounts {
   const pooled: LatencyCounts = new Map();
-  for (const run of runs) for (const [value, count] of run) pooled.set(value, (pooled.get(value) ?? 0) + count);
+  for (const run of runs) for (const [value, count] of run ?? []) pooled.set(value, (pooled.get(value) ?? 0) + count);
   return pooled;
 }
 
@@ -42,4 +43,10 @@ export function percentileMs(counts: LatencyCounts, p: number): number {
     if (seen >= rank) return value / 1000;
   }
   return NaN; // unreachable: seen reaches total
+}
+
+/** How much higher `other`'s p-th percentile is than `base`'s, as "+12%" / "-3%". */
+export function percentileChange(base: LatencyCounts, other: LatencyCounts, p: number): string {
+  const change = Math.round((percentileMs(other, p) / percentileMs(base, p) - 1) * 100);
+  return `${change > 0 ? "+" : ""}${change}%`;
 }

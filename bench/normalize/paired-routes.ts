@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exitWith, portAllocator, readFlags, startBackend, startPinned, waitUntilReady } from "../lib/harness.ts";
 import { BENCH_DIR, BUN, ROOT } from "../lib/peers.ts";
-import { percentileMs, poolCounts, sampleCount, type LatencyCounts } from "../lib/pooled-latency.ts";
+import { percentileChange, percentileMs, poolCounts, sampleCount } from "../lib/pooled-latency.ts";
 import { installCleanup, stopGroup } from "../lib/procs.ts";
 import { putScenarioBlock } from "../lib/report.ts";
 import { runWrk, type WrkResult, type WrkRun } from "../lib/wrk.ts";
@@ -73,12 +73,9 @@ try {
     }
     console.log(`round ${r + 1}: p99.9 pass ${res.pass.p999} ms, rules ${res.rules.p999} ms; p50 ${res.pass.p50} vs ${res.rules.p50} ms`);
   }
-  const pooled = {
-    pass: poolCounts(runs.pass.map((w) => w.latencies ?? (new Map() as LatencyCounts))),
-    rules: poolCounts(runs.rules.map((w) => w.latencies ?? (new Map() as LatencyCounts))),
-  };
+  const pooled = { pass: poolCounts(runs.pass.map((w) => w.latencies)), rules: poolCounts(runs.rules.map((w) => w.latencies)) };
   const pct = (side: Side, p: number) => percentileMs(pooled[side], p).toFixed(2);
-  const change = (p: number) => `${((percentileMs(pooled.rules, p) / percentileMs(pooled.pass, p) - 1) * 100).toFixed(0)}%`;
+  const change = (p: number) => percentileChange(pooled.pass, pooled.rules, p);
   const sha = Bun.spawnSync(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
   const body = [
     `## One Keel, a pass-through route and a route with the example rules, loaded at once`,

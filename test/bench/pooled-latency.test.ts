@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseLatencyCounts, percentileMs, poolCounts, sampleCount } from "../../bench/lib/pooled-latency.ts";
+import { parseLatencyCounts, percentileChange, percentileMs, poolCounts, sampleCount } from "../../bench/lib/pooled-latency.ts";
 import { parseBenchLine, runWrk } from "../../bench/lib/wrk.ts";
 import { startBackend } from "../support/backend.ts";
 
@@ -43,6 +43,14 @@ describe("pooled latency", () => {
     expect(percentileMs(pooled, 100)).toBe(9);
     expect(percentileMs(run1, 100)).toBe(9);
     expect(run1.get(200)).toBe(999); // inputs untouched
+    expect(sampleCount(poolCounts([run2, undefined]))).toBe(1000); // a run without counts adds nothing
+  });
+
+  test("percentileChange: the other side against the base, signed, whole percent", () => {
+    const base = new Map([[1000, 1]]);
+    expect(percentileChange(base, new Map([[1190, 1]]), 50)).toBe("+19%");
+    expect(percentileChange(base, new Map([[970, 1]]), 50)).toBe("-3%");
+    expect(percentileChange(base, base, 50)).toBe("0%");
   });
 
   test("a BENCH line without BENCH_HIST has no latencies; with it, they are read", () => {
