@@ -5,17 +5,25 @@
 // after another (warm) and right after sweeping a buffer larger than the caches (cold), so a
 // change to the pass's footprint can be judged by the cold figure. Prints medians in µs. Not a
 // test; ~10 s.
-//   bun bench/normalize/cold-pass.ts [--sweep-mb 16] [--calls 2000]
+//   bun bench/normalize/cold-pass.ts [--sweep-mb 16] [--calls 2000] [--rules example|camel|none]
+// --rules: the example rules of docs/normalize.md (default), `keys: camelCase` alone, or `json: {}`
+// (the pass with no rules), to tell the pass's own footprint from the rules'.
 import { compileByteRules } from "../../src/normalize/json/bytes/compile-byte-rules.ts";
+import type { JsonRulesConfig } from "../../src/normalize/json/compile-json-rules.ts";
 import { EXAMPLE_JSON_RULES } from "../../src/normalize/json/example-rules.ts";
 import { exitWith, readFlags } from "../lib/harness.ts";
 
-const USAGE = "bun bench/normalize/cold-pass.ts [--sweep-mb 16] [--calls 2000]";
-const args = { sweepMb: 16, calls: 2000 };
+const USAGE = "bun bench/normalize/cold-pass.ts [--sweep-mb 16] [--calls 2000] [--rules example|camel|none]";
+const RULES: Record<string, JsonRulesConfig> = { example: EXAMPLE_JSON_RULES, camel: { keys: "camelCase" }, none: {} };
+const args = { sweepMb: 16, calls: 2000, rules: "example" };
 try {
   readFlags(Bun.argv.slice(2), USAGE, (f) => {
     if (f.name === "--sweep-mb") args.sweepMb = f.num(1, 1024);
     else if (f.name === "--calls") args.calls = f.num(10);
+    else if (f.name === "--rules") {
+      args.rules = f.value();
+      if (!(args.rules in RULES)) throw new Error(`--rules takes ${Object.keys(RULES).join(", ")}; got "${args.rules}"`);
+    }
     else return false;
     return true;
   });
@@ -24,7 +32,7 @@ try {
 }
 
 const limits = { maxBytes: 1 << 20, maxDepth: 64 };
-const pass = compileByteRules(EXAMPLE_JSON_RULES)!;
+const pass = compileByteRules(RULES[args.rules]!)!;
 const body = new TextEncoder().encode(
   JSON.stringify({
     user_id: 42,
@@ -66,4 +74,4 @@ const rounds: { warm: number; cold: number }[] = [];
 for (let r = 0; r < 5; r++) rounds.push({ warm: timeCalls(false), cold: timeCalls(true) });
 const warm = median(rounds.map((r) => r.warm));
 const cold = median(rounds.map((r) => r.cold));
-console.log(`${body.length} B body, example rules: warm ${warm.toFixed(2)} µs, cold (after a ${args.sweepMb} MB sweep) ${cold.toFixed(2)} µs per call (medians of 5 rounds of ${args.calls})`);
+console.log(`${body.length} B body, rules ${args.rules}: warm ${warm.toFixed(2)} µs, cold (after a ${args.sweepMb} MB sweep) ${cold.toFixed(2)} µs per call (medians of 5 rounds of ${args.calls})`);
