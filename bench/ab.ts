@@ -23,7 +23,7 @@ import { putScenarioBlock } from "./lib/report.ts";
 import { quote, startBackend } from "./lib/harness.ts";
 import { BENCH_DIR, BODY, BUN, ROOT } from "./lib/peers.ts";
 import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
-import { percentileChange, percentileMs, poolCounts, sampleCount } from "./lib/pooled-latency.ts";
+import { percentileChange, poolCounts, pooledTable } from "./lib/pooled-latency.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./lib/wrk.ts";
 
 const arg = (name: string, fallback: string) => {
@@ -183,18 +183,16 @@ try {
   // Each side's paced requests of all its rounds together: one p99.9 over ≥100k samples, where a
   // round's own p99.9 rests on a few dozen requests (bench/lib/pooled-latency.ts).
   const pooled = { a: poolCounts(paced.a.map((w) => w.latencies)), b: poolCounts(paced.b.map((w) => w.latencies)) };
-  const pct = (k: "a" | "b", p: number) => percentileMs(pooled[k], p).toFixed(2);
   const change = (p: number) => percentileChange(pooled.a, pooled.b, p);
   const pacedLines =
     pacedSeconds > 0
       ? [
           `All paced requests of each side together:`,
           ``,
-          `| side | requests | p50 | p99 | p99.9 | p99.99 |`,
-          `|---|---:|---:|---:|---:|---:|`,
-          ...(["a", "b"] as const).map(
-            (k) => `| ${k === "a" ? labelA : labelB} | ${sampleCount(pooled[k]).toLocaleString("en-US")} | ${pct(k, 50)} | ${pct(k, 99)} | ${pct(k, 99.9)} | ${pct(k, 99.99)} |`,
-          ),
+          ...pooledTable("side", [
+            [labelA, pooled.a],
+            [labelB, pooled.b],
+          ]),
           ``,
           `**Paced p99.9 B vs A, all requests: ${change(99.9)}** (p50 ${change(50)}, p99 ${change(99)}). CPU per request while paced (median of rounds): A ${median(pacedCpu.a).toFixed(1)} µs, B ${median(pacedCpu.b).toFixed(1)} µs.`,
           ``,

@@ -50,3 +50,13 @@ export function percentileChange(base: LatencyCounts, other: LatencyCounts, p: n
   const change = Math.round((percentileMs(other, p) / percentileMs(base, p) - 1) * 100);
   return `${change > 0 ? "+" : ""}${change}%`;
 }
+
+/** A markdown table of pooled percentiles (ms), one row per side: label, requests, p50 … p99.99. */
+export function pooledTable(firstColumn: string, sides: readonly (readonly [label: string, counts: LatencyCounts])[]): string[] {
+  const ms = (counts: LatencyCounts, p: number) => percentileMs(counts, p).toFixed(2);
+  return [
+    `| ${firstColumn} | requests | p50 | p99 | p99.9 | p99.99 |`,
+    `|---|---:|---:|---:|---:|---:|`,
+    ...sides.map(([label, c]) => `| ${label} | ${sampleCount(c).toLocaleString("en-US")} | ${ms(c, 50)} | ${ms(c, 99)} | ${ms(c, 99.9)} | ${ms(c, 99.99)} |`),
+  ];
+}

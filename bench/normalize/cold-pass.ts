@@ -1,7 +1,7 @@
 // The byte pass warm and cold. In the server at a moderate load each body is rewritten alone,
 // with the caches full of everything else the request path and the machine did since the last
 // one: there the example rules cost ~25 µs of CPU per request against ~11 µs at saturation
-// (bench/PROFILE.md, "the paced tail"). This times one call of the pass on a ~1 KB body right
+// (bench/PROFILE.md, "the paced tail"). This times one call of the pass on the 1 KB body of the server bench right
 // after another (warm) and right after sweeping a buffer larger than the caches (cold), so a
 // change to the pass's footprint can be judged by the cold figure. Prints medians in µs. Not a
 // test; ~10 s.
@@ -12,6 +12,7 @@ import { compileByteRules } from "../../src/normalize/json/bytes/compile-byte-ru
 import type { JsonRulesConfig } from "../../src/normalize/json/compile-json-rules.ts";
 import { EXAMPLE_JSON_RULES } from "../../src/normalize/json/example-rules.ts";
 import { exitWith, readFlags } from "../lib/harness.ts";
+import { userBody } from "../lib/json-bodies.ts";
 
 const USAGE = "bun bench/normalize/cold-pass.ts [--sweep-mb 16] [--calls 2000] [--rules example|camel|none]";
 const RULES: Record<string, JsonRulesConfig> = { example: EXAMPLE_JSON_RULES, camel: { keys: "camelCase" }, none: {} };
@@ -33,19 +34,8 @@ try {
 
 const limits = { maxBytes: 1 << 20, maxDepth: 64 };
 const pass = compileByteRules(RULES[args.rules]!)!;
-const body = new TextEncoder().encode(
-  JSON.stringify({
-    user_id: 42,
-    user_name: "Ada Lovelace",
-    email: "Ada.Lovelace@Example.COM",
-    password_hash: "$2b$10$abcdefghijklmnopqrstuvwxyz0123456789",
-    score: "87.5",
-    active: "1",
-    created: "Wed, 01 May 2024 10:30:00 GMT",
-    shipping_address: { street_line: "1 Main St", postal_code: "12345", country_code: "US" },
-    items: Array.from({ length: 5 }, (_, i) => ({ sku_id: `SKU-${1000 + i}`, created_at: "2024-05-01T10:30:00Z", unit_price: 9.5 + i, quantity: (i % 5) + 1 })),
-  }),
-);
+// The body the bench backend serves as /json/user-1k.json.
+const body = new TextEncoder().encode(userBody(1024));
 if (pass(body, limits) === null) throw new Error("the byte path must take this body");
 
 const sweep = new Uint8Array(args.sweepMb << 20);

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exitWith, portAllocator, readFlags, startBackend, startPinned, waitUntilReady } from "../lib/harness.ts";
 import { BENCH_DIR, BUN, ROOT } from "../lib/peers.ts";
-import { percentileChange, percentileMs, poolCounts, sampleCount } from "../lib/pooled-latency.ts";
+import { percentileChange, poolCounts, pooledTable } from "../lib/pooled-latency.ts";
 import { installCleanup, stopGroup } from "../lib/procs.ts";
 import { putScenarioBlock } from "../lib/report.ts";
 import { runWrk, type WrkResult, type WrkRun } from "../lib/wrk.ts";
@@ -74,7 +74,6 @@ try {
     console.log(`round ${r + 1}: p99.9 pass ${res.pass.p999} ms, rules ${res.rules.p999} ms; p50 ${res.pass.p50} vs ${res.rules.p50} ms`);
   }
   const pooled = { pass: poolCounts(runs.pass.map((w) => w.latencies)), rules: poolCounts(runs.rules.map((w) => w.latencies)) };
-  const pct = (side: Side, p: number) => percentileMs(pooled[side], p).toFixed(2);
   const change = (p: number) => percentileChange(pooled.pass, pooled.rules, p);
   const sha = Bun.spawnSync(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
   const body = [
@@ -83,9 +82,10 @@ try {
     `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/normalize/paired-routes.ts ${Bun.argv.slice(2).join(" ")}\``,
     `- One Keel on core 0 (bench/keel-normalize-paired.yaml), nginx and two wrk on core 1; body ${args.path}. Each route gets 50 connections pausing ${args.fixedPause ? "40 ms" : "40 ms on average (exponential pauses: Poisson-like arrivals)"} between requests, ≈ 2.5k rps per route and ≈ 5k in all; ${args.rounds} rounds of ${args.seconds} s, both routes in the same instants.`,
     ``,
-    `| route | requests | p50 | p99 | p99.9 | p99.99 |`,
-    `|---|---:|---:|---:|---:|---:|`,
-    ...(["pass", "rules"] as const).map((s) => `| ${s === "pass" ? "pass-through" : "example rules"} | ${sampleCount(pooled[s]).toLocaleString("en-US")} | ${pct(s, 50)} | ${pct(s, 99)} | ${pct(s, 99.9)} | ${pct(s, 99.99)} |`),
+    ...pooledTable("route", [
+      ["pass-through", pooled.pass],
+      ["example rules", pooled.rules],
+    ]),
     ``,
     `**Paced p99.9, rules vs pass-through, all requests: ${change(99.9)}** (p50 ${change(50)}, p99 ${change(99)}).`,
     ``,

@@ -31,10 +31,7 @@ let turnEndScheduled = false;
 
 /** `work`'s result now, or (while the gateway is busy) a promise of it, settled at the turn's end. */
 export function inTurnBatch<T>(work: () => T): T | Promise<T> {
-  if (!turnEndScheduled) {
-    turnEndScheduled = true;
-    setImmediate(endTurn);
-  }
+  endThisTurn();
   if (!batching) {
     ranNow++;
     return work();
@@ -50,9 +47,16 @@ export function inTurnBatch<T>(work: () => T): T | Promise<T> {
   });
 }
 
-/** Whether work is being batched now (after a busy turn). */
+/** Whether work is being batched now (after BUSY_STREAK busy turns in a row). */
 export function isBatching(): boolean {
   return batching;
+}
+
+/** endTurn once at the end of the current (or, from inside endTurn, the next) turn. */
+function endThisTurn(): void {
+  if (turnEndScheduled) return;
+  turnEndScheduled = true;
+  setImmediate(endTurn);
 }
 
 function endTurn(): void {
@@ -63,10 +67,7 @@ function endTurn(): void {
   batching = busyStreak >= BUSY_STREAK;
   ranNow = 0;
   // After a busy turn the next one is ended too, work or none, so a streak is turns in a row.
-  if (busyStreak > 0 && !turnEndScheduled) {
-    turnEndScheduled = true;
-    setImmediate(endTurn);
-  }
+  if (busyStreak > 0) endThisTurn();
   // In arrival order; what they resolve continues (as microtasks) once the whole batch has run.
   for (let i = 0; i < batch.length; i++) batch[i]!();
 }

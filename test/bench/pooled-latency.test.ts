@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseLatencyCounts, percentileChange, percentileMs, poolCounts, sampleCount } from "../../bench/lib/pooled-latency.ts";
+import { parseLatencyCounts, percentileChange, percentileMs, poolCounts, pooledTable, sampleCount } from "../../bench/lib/pooled-latency.ts";
 import { parseBenchLine, runWrk } from "../../bench/lib/wrk.ts";
 import { startBackend } from "../support/backend.ts";
 
@@ -51,6 +51,15 @@ describe("pooled latency", () => {
     expect(percentileChange(base, new Map([[1190, 1]]), 50)).toBe("+19%");
     expect(percentileChange(base, new Map([[970, 1]]), 50)).toBe("-3%");
     expect(percentileChange(base, base, 50)).toBe("0%");
+  });
+
+  test("pooledTable: one row per side, requests and percentiles in ms", () => {
+    const c = new Map(Array.from({ length: 10_000 }, (_, i) => [i + 1, 1] as [number, number]));
+    expect(pooledTable("route", [["pass-through", c]])).toEqual([
+      "| route | requests | p50 | p99 | p99.9 | p99.99 |",
+      "|---|---:|---:|---:|---:|---:|",
+      "| pass-through | 10,000 | 5.00 | 9.90 | 9.99 | 10.00 |",
+    ]);
   });
 
   test("a BENCH line without BENCH_HIST has no latencies; with it, they are read", () => {
