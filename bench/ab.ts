@@ -22,7 +22,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { putScenarioBlock } from "./lib/report.ts";
 import { quote, startBackend } from "./lib/harness.ts";
 import { BENCH_DIR, BODY, BUN, ROOT } from "./lib/peers.ts";
-import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
+import { cpuTicks, freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
 import { percentileChange, poolCounts, pooledTable } from "./lib/pooled-latency.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./lib/wrk.ts";
 
@@ -99,12 +99,6 @@ function startKeel(dir: string, cfg: string, label: string): { child: Child; url
   });
   return { child, url: `http://127.0.0.1:${p}${target}` };
 }
-
-/** CPU time (user + system, all threads) a process has used, in clock ticks (1/100 s). */
-const cpuTicks = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-};
 
 /** CPU time the hypervisor gave to other guests (steal), in ticks, summed over cores. */
 const stealTicks = () => Number(readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/)[8] ?? 0);

@@ -216,3 +216,9 @@ export class ForeignCpu {
     return this.ticks / 100 / ((performance.now() - this.t0) / 1000);
   }
 }
+
+/** CPU time (user + system, all threads) process `pid` has used, in clock ticks (USER_HZ = 100). */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+}

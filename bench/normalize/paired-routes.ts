@@ -1,36 +1,42 @@
-// The example JSON rules' cost to the tail, with the host's noise taken out: one Keel serves a
-// pass-through route and a route with the rules (bench/keel-normalize-paired.yaml) to the same
-// backend, and two wrk load both routes at once, each at half the paced load (50 connections,
-// pauses of 40 ms on average: ≈ 2.5k rps per route, ≈ 5k in all as in every paced run).
+// The example JSON rules against pass-through in one run: saturation, then the paced tail.
 //
-// Why: a paced round's p99.9 on this machine is mostly the host (a vCPU woken late, a neighbour's
-// burst): alternating rounds of two Keels read 8–17 ms for identical builds. Here a stall lands
-// on both routes' requests in the same instant, so the difference between the routes is the rules'.
-// What it does not show: the rules' effect on the rest of the process (both routes share it); the
-// side-by-side runs of bench/ab.ts measure that.
+// Saturation: two Keels on core 0, one forwarding as is (bench/keel-bench.yaml), one with the
+// example rules (bench/keel-normalize.yaml), in alternating bursts of wrk -c50 (the order swapped
+// every round, as bench/ab.ts does): the ratio of their rps and each one's CPU time per request.
 //
-// Pauses are drawn from an exponential distribution (Poisson-like arrivals): with a fixed pause
-// each wrk's connections move in step, the two wrk's bursts lock into an order, and whichever
-// comes second in its cycle waits behind the other for a whole round (bench/PROFILE.md).
-//   bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--path /json/user-1k.json]
-//                                       [--fixed-pause] [--record NAME]
+// Paced tail: then one Keel with three routes to the same backend (bench/keel-normalize-paired.yaml:
+// /pass and /pass2 forwarded as is, /rules with the example rules), and three wrk loading the three
+// routes at once, each with 33 connections pausing 20 ms on average (pauses drawn from an
+// exponential distribution: Poisson-like arrivals), ≈ 1.65k rps per route and ≈ 5k in all, as
+// ab.ts's paced rounds. A paced p99.9 on this machine is mostly the host (a vCPU the hypervisor
+// runs late: two identical Keels in alternating rounds read from −28% to +12% apart,
+// bench/PROFILE.md). Here a stall lands on all three routes' requests in the same instants, so the
+// difference between /rules and /pass is the rules', and /pass2 against /pass, measured in the
+// same instants, is what the method cannot tell apart.
+// What the paced part does not show: the rules' effect on the process as a whole (the three routes
+// share it); the saturation CPU per request above and bench/ab.ts's paced CPU per request do.
+//   bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10]
+//                                       [--saturation-seconds 3] [--path /json/user-1k.json]
+//                                       [--record NAME]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { exitWith, portAllocator, readFlags, startBackend, startPinned, waitUntilReady } from "../lib/harness.ts";
+import { exitWith, portAllocator, quote, readFlags, startBackend, startPinned, waitUntilReady } from "../lib/harness.ts";
 import { BENCH_DIR, BUN, ROOT } from "../lib/peers.ts";
 import { percentileChange, poolCounts, pooledTable } from "../lib/pooled-latency.ts";
-import { installCleanup, stopGroup } from "../lib/procs.ts";
+import { cpuTicks, installCleanup, stopGroup } from "../lib/procs.ts";
 import { putScenarioBlock } from "../lib/report.ts";
 import { runWrk, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 
-const USAGE = "bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--path /json/user-1k.json] [--fixed-pause] [--record NAME]";
-const args = { rounds: 12, seconds: 10, path: "/json/user-1k.json", fixedPause: false, record: "" };
+const USAGE =
+  "bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10] [--saturation-seconds 3] [--path /json/user-1k.json] [--record NAME]";
+const args = { rounds: 12, seconds: 10, saturationRounds: 10, saturationSeconds: 3, path: "/json/user-1k.json", record: "" };
 try {
   readFlags(Bun.argv.slice(2), USAGE, (f) => {
     if (f.name === "--rounds") args.rounds = f.num(1);
     else if (f.name === "--seconds") args.seconds = f.num(1);
+    else if (f.name === "--saturation-rounds") args.saturationRounds = f.num(0);
+    else if (f.name === "--saturation-seconds") args.saturationSeconds = f.num(1);
     else if (f.name === "--path") args.path = f.value();
-    else if (f.name === "--fixed-pause") args.fixedPause = true;
     else if (f.name === "--record") args.record = f.value();
     else return false;
     return true;
@@ -46,52 +52,101 @@ installCleanup(join(BENCH_DIR, ".tmp", "pgids"));
 const next = portAllocator(19600);
 const backendPort = next();
 const backend = startBackend(join(tmp, "backend"), backendPort, next());
-const keelPort = next();
-const keel = startPinned("keel", 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", join(BENCH_DIR, "keel-normalize-paired.yaml")], { KEEL_PORT: String(keelPort), KEEL_ADMIN_PORT: String(next()), BACKEND_PORT: String(backendPort) }, join(tmp, "keel.log"));
-const routes = { pass: `http://127.0.0.1:${keelPort}/pass${args.path}`, rules: `http://127.0.0.1:${keelPort}/rules${args.path}` } as const;
-type Side = keyof typeof routes;
+/** A Keel on core 0 with `config` (from bench/), on ports of its own. */
+function startKeel(name: string, config: string) {
+  const port = next();
+  const keel = startPinned(name, 0, [BUN, join(ROOT, "src/cli/main.ts"), "run", join(BENCH_DIR, config)], { KEEL_PORT: String(port), KEEL_ADMIN_PORT: String(next()), BACKEND_PORT: String(backendPort) }, join(tmp, `${name}.log`));
+  return { ...keel, base: `http://127.0.0.1:${port}` };
+}
+type Keel = ReturnType<typeof startKeel>;
 
-/** Both routes loaded at once for `seconds`; each wrk's raw output in tmp/<side>.txt. */
-async function round(seconds: number): Promise<Record<Side, WrkResult>> {
-  const run: WrkRun = { connections: 50, seconds, delayMs: 40, histogram: true, ...(args.fixedPause ? {} : { spread: "exp" as const }) };
-  const [pass, rules] = await Promise.all([runWrk(run, routes.pass, join(tmp, "pass.txt")), runWrk(run, routes.rules, join(tmp, "rules.txt"))]);
-  return { pass, rules };
+async function ready(keel: Keel, url: string): Promise<void> {
+  const ok = await waitUntilReady(keel.child, async () => (await fetch(url)).status === 200);
+  if (!ok) throw new Error(`${url} did not answer 200; see ${keel.log}`);
 }
 
+type Route = "pass" | "pass2" | "rules";
+const ROUTES: readonly Route[] = ["pass", "pass2", "rules"];
+const LABELS: Record<Route, string> = { pass: "pass-through", pass2: "pass-through, second route", rules: "example rules" };
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const pct = (ratio: number) => `${ratio >= 1 ? "+" : ""}${Math.round((ratio - 1) * 100)}%`;
+
+/** One saturation burst on one Keel: its rps and the Keel's CPU µs per request meanwhile. */
+async function burst(keel: Keel, name: string): Promise<{ rps: number; cpuUs: number }> {
+  const before = cpuTicks(keel.child.pid);
+  const w = await runWrk({ connections: 50, seconds: args.saturationSeconds }, keel.base + args.path, join(tmp, `${name}.txt`));
+  if (w.errorTotal > 0) throw new Error(`saturation: ${w.errorTotal} errors from the ${name} Keel`);
+  return { rps: w.rps, cpuUs: ((cpuTicks(keel.child.pid) - before) * 10_000) / Math.max(1, w.requests) };
+}
+
+/** The three routes of `keel` loaded at once for `seconds`; each wrk's raw output in tmp/<route>.txt. */
+async function pacedRound(keel: Keel, seconds: number): Promise<Record<Route, WrkResult>> {
+  const run: WrkRun = { connections: 33, seconds, delayMs: 20, histogram: true, spread: "exp" };
+  const done = await Promise.all(ROUTES.map((route) => runWrk(run, `${keel.base}/${route}${args.path}`, join(tmp, `${route}.txt`))));
+  return Object.fromEntries(ROUTES.map((route, i) => [route, done[i]!])) as Record<Route, WrkResult>;
+}
+
+const keels: Keel[] = [];
 try {
-  for (const [side, url] of Object.entries(routes)) {
-    const ok = await waitUntilReady(keel.child, async () => (await fetch(url)).status === 200);
-    if (!ok) throw new Error(`${side} route ${url} did not answer 200; see ${keel.log}`);
-  }
-  await round(3); // warm-up: JIT, pools, connections
-  const runs: Record<Side, WrkResult[]> = { pass: [], rules: [] };
-  for (let r = 0; r < args.rounds; r++) {
-    const res = await round(args.seconds);
-    for (const side of ["pass", "rules"] as const) {
-      if (res[side].errorTotal > 0) throw new Error(`round ${r + 1}: ${res[side].errorTotal} errors on the ${side} route`);
-      runs[side].push(res[side]);
+  const sat = { ratios: [] as number[], cpuPass: [] as number[], cpuRules: [] as number[] };
+  if (args.saturationRounds > 0) {
+    const pass = startKeel("keel-pass", "keel-bench.yaml");
+    const rules = startKeel("keel-rules", "keel-normalize.yaml");
+    keels.push(pass, rules);
+    await Promise.all([ready(pass, pass.base + args.path), ready(rules, rules.base + args.path)]);
+    for (const [keel, name] of [[pass, "pass"], [rules, "rules"]] as const) await runWrk({ connections: 50, seconds: 2 }, keel.base + args.path, join(tmp, `${name}.txt`)); // warm-up
+    for (let r = 0; r < args.saturationRounds; r++) {
+      const got = new Map<Keel, { rps: number; cpuUs: number }>();
+      for (const [keel, name] of r % 2 === 0 ? ([[pass, "pass"], [rules, "rules"]] as const) : ([[rules, "rules"], [pass, "pass"]] as const)) got.set(keel, await burst(keel, name));
+      const p = got.get(pass)!, q = got.get(rules)!;
+      sat.ratios.push(q.rps / p.rps);
+      sat.cpuPass.push(p.cpuUs);
+      sat.cpuRules.push(q.cpuUs);
+      console.log(`saturation ${r + 1}: pass-through ${p.rps.toFixed(0)} rps, rules ${q.rps.toFixed(0)} rps (${(q.rps / p.rps).toFixed(3)}); CPU ${p.cpuUs.toFixed(1)} vs ${q.cpuUs.toFixed(1)} µs per request`);
     }
-    console.log(`round ${r + 1}: p99.9 pass ${res.pass.p999} ms, rules ${res.rules.p999} ms; p50 ${res.pass.p50} vs ${res.rules.p50} ms`);
+    // Gone before the paced part: an idle Keel's timers would wake core 0 too.
+    await Promise.all(keels.splice(0).map((k) => stopGroup(k.child)));
   }
-  const pooled = { pass: poolCounts(runs.pass.map((w) => w.latencies)), rules: poolCounts(runs.rules.map((w) => w.latencies)) };
-  const change = (p: number) => percentileChange(pooled.pass, pooled.rules, p);
+
+  const paired = startKeel("keel-paired", "keel-normalize-paired.yaml");
+  keels.push(paired);
+  for (const route of ROUTES) await ready(paired, `${paired.base}/${route}${args.path}`);
+  await pacedRound(paired, 3); // warm-up: JIT, pools, connections
+  const runs: Record<Route, WrkResult[]> = { pass: [], pass2: [], rules: [] };
+  for (let r = 0; r < args.rounds; r++) {
+    const res = await pacedRound(paired, args.seconds);
+    for (const route of ROUTES) {
+      if (res[route].errorTotal > 0) throw new Error(`paced round ${r + 1}: ${res[route].errorTotal} errors on the ${route} route`);
+      runs[route].push(res[route]);
+    }
+    console.log(`paced ${r + 1}: p99.9 pass ${res.pass.p999}, pass2 ${res.pass2.p999}, rules ${res.rules.p999} ms; p50 ${res.pass.p50} / ${res.pass2.p50} / ${res.rules.p50} ms`);
+  }
+  const pooled = Object.fromEntries(ROUTES.map((route) => [route, poolCounts(runs[route].map((w) => w.latencies))])) as Record<Route, ReturnType<typeof poolCounts>>;
+  const change = (route: Route, p: number) => percentileChange(pooled.pass, pooled[route], p);
   const sha = Bun.spawnSync(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
+  const satRatio = args.saturationRounds > 0 ? median(sat.ratios) : NaN;
   const body = [
-    `## One Keel, a pass-through route and a route with the example rules, loaded at once`,
+    `## One Keel, pass-through and example rules, saturation and paced tail in one run`,
     ``,
-    `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/normalize/paired-routes.ts ${Bun.argv.slice(2).join(" ")}\``,
-    `- One Keel on core 0 (bench/keel-normalize-paired.yaml), nginx and two wrk on core 1; body ${args.path}. Each route gets 50 connections pausing ${args.fixedPause ? "40 ms" : "40 ms on average (exponential pauses: Poisson-like arrivals)"} between requests, ≈ 2.5k rps per route and ≈ 5k in all; ${args.rounds} rounds of ${args.seconds} s, both routes in the same instants.`,
+    `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/normalize/paired-routes.ts ${Bun.argv.slice(2).map(quote).join(" ")}\``,
+    `- Keel on core 0, nginx and wrk on core 1; body ${args.path}.`,
+    `- Saturation: two Keels, bench/keel-bench.yaml (pass-through) and bench/keel-normalize.yaml (the example rules of docs/normalize.md); ${args.saturationRounds} rounds, each a ${args.saturationSeconds} s burst of wrk -t1 -c50 on one and one on the other (order swapped every round).`,
+    `- Paced: then one Keel, bench/keel-normalize-paired.yaml (/pass and /pass2 forwarded as is, /rules with the example rules); ${args.rounds} rounds of ${args.seconds} s; in each, three wrk load the three routes at once, 33 connections each pausing 20 ms on average (exponential pauses, Poisson-like arrivals): ≈ 1.65k rps per route, ≈ 5k in all. A stall of the host lands on all three in the same instants; /pass2 against /pass is this run's own A/A.`,
     ``,
-    ...pooledTable("route", [
-      ["pass-through", pooled.pass],
-      ["example rules", pooled.rules],
-    ]),
+    ...(args.saturationRounds > 0
+      ? [
+          `**Saturation, rules vs pass-through: ${satRatio.toFixed(3)}×** (median of the rounds: ${sat.ratios.map((x) => x.toFixed(3)).join(", ")}). CPU per request (median): pass-through ${median(sat.cpuPass).toFixed(1)} µs, rules ${median(sat.cpuRules).toFixed(1)} µs.`,
+          ``,
+        ]
+      : []),
+    ...pooledTable("route", ROUTES.map((route) => [LABELS[route], pooled[route]] as const)),
     ``,
-    `**Paced p99.9, rules vs pass-through, all requests: ${change(99.9)}** (p50 ${change(50)}, p99 ${change(99)}).`,
+    `**Paced p99.9, rules vs pass-through, all requests: ${change("rules", 99.9)}** (p50 ${change("rules", 50)}, p99 ${change("rules", 99)}). The same run's A/A, second pass-through route vs the first: p99.9 ${change("pass2", 99.9)} (p50 ${change("pass2", 50)}, p99 ${change("pass2", 99)}).`,
     ``,
-    `p99.9 of each round, pass-through / rules (ms): ${runs.pass.map((w, i) => `${w.p999} / ${runs.rules[i]!.p999}`).join("; ")}.`,
+    `p99.9 of each paced round, pass / pass2 / rules (ms): ${runs.pass.map((w, i) => `${w.p999} / ${runs.pass2[i]!.p999} / ${runs.rules[i]!.p999}`).join("; ")}.`,
   ].join("\n");
   console.log(`\n${body}`);
+  if (args.saturationRounds > 0) console.log(`(saturation ratio as a change: ${pct(satRatio)})`);
   if (args.record) {
     const file = join(BENCH_DIR, "RESULTS.md");
     writeFileSync(file, putScenarioBlock(existsSync(file) ? readFileSync(file, "utf8") : "", args.record, body));
@@ -101,5 +156,5 @@ try {
   console.error(`paired-routes: ${(err as Error).message}`);
   process.exitCode = 1;
 } finally {
-  await Promise.all([stopGroup(keel.child), stopGroup(backend.child)]);
+  await Promise.all([...keels.map((k) => stopGroup(k.child)), stopGroup(backend.child)]);
 }
