@@ -4,6 +4,9 @@
 // example rules (bench/keel-normalize.yaml), in alternating bursts of wrk -c50 (the order swapped
 // every round, as bench/ab.ts does): the ratio of their rps and each one's CPU time per request.
 //
+// Then the same two Keels, each alone, at the paced load below (≈ 5k rps): their CPU time per
+// request, the rules' cost to the process as a whole.
+//
 // Paced tail: then one Keel with three routes to the same backend (bench/keel-normalize-paired.yaml:
 // /pass and /pass2 forwarded as is, /rules with the example rules), and three wrk loading the three
 // routes at once, each with 33 connections pausing 20 ms on average (pauses drawn from an
@@ -14,10 +17,10 @@
 // difference between /rules and /pass is the rules', and /pass2 against /pass, measured in the
 // same instants, is what the method cannot tell apart.
 // What the paced part does not show: the rules' effect on the process as a whole (the three routes
-// share it); the saturation CPU per request above and bench/ab.ts's paced CPU per request do.
+// share it); the paced CPU per request of the two Keels above does.
 //   bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10]
-//                                       [--saturation-seconds 3] [--path /json/user-1k.json]
-//                                       [--record NAME]
+//                                       [--saturation-seconds 3] [--cpu-rounds 4]
+//                                       [--path /json/user-1k.json] [--record NAME]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exitWith, portAllocator, quote, readFlags, startBackend, startPinned, waitUntilReady } from "../lib/harness.ts";
@@ -28,14 +31,15 @@ import { putScenarioBlock } from "../lib/report.ts";
 import { runWrk, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 
 const USAGE =
-  "bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10] [--saturation-seconds 3] [--path /json/user-1k.json] [--record NAME]";
-const args = { rounds: 12, seconds: 10, saturationRounds: 10, saturationSeconds: 3, path: "/json/user-1k.json", record: "" };
+  "bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10] [--saturation-seconds 3] [--cpu-rounds 4] [--path /json/user-1k.json] [--record NAME]";
+const args = { rounds: 12, seconds: 10, saturationRounds: 10, saturationSeconds: 3, cpuRounds: 4, path: "/json/user-1k.json", record: "" };
 try {
   readFlags(Bun.argv.slice(2), USAGE, (f) => {
     if (f.name === "--rounds") args.rounds = f.num(1);
     else if (f.name === "--seconds") args.seconds = f.num(1);
     else if (f.name === "--saturation-rounds") args.saturationRounds = f.num(0);
     else if (f.name === "--saturation-seconds") args.saturationSeconds = f.num(1);
+    else if (f.name === "--cpu-rounds") args.cpuRounds = f.num(0);
     else if (f.name === "--path") args.path = f.value();
     else if (f.name === "--record") args.record = f.value();
     else return false;
@@ -88,7 +92,7 @@ async function pacedRound(keel: Keel, seconds: number): Promise<Record<Route, Wr
 
 const keels: Keel[] = [];
 try {
-  const sat = { ratios: [] as number[], cpuPass: [] as number[], cpuRules: [] as number[] };
+  const sat = { ratios: [] as number[], cpuPass: [] as number[], cpuRules: [] as number[], pacedCpuPass: [] as number[], pacedCpuRules: [] as number[], pacedP50Pass: [] as number[], pacedP50Rules: [] as number[] };
   if (args.saturationRounds > 0) {
     const pass = startKeel("keel-pass", "keel-bench.yaml");
     const rules = startKeel("keel-rules", "keel-normalize.yaml");
@@ -103,6 +107,18 @@ try {
       sat.cpuPass.push(p.cpuUs);
       sat.cpuRules.push(q.cpuUs);
       console.log(`saturation ${r + 1}: pass-through ${p.rps.toFixed(0)} rps, rules ${q.rps.toFixed(0)} rps (${(q.rps / p.rps).toFixed(3)}); CPU ${p.cpuUs.toFixed(1)} vs ${q.cpuUs.toFixed(1)} µs per request`);
+    }
+    // The rules' cost to the process as a whole at the paced load: each Keel alone, in turn.
+    const paced: WrkRun = { connections: 100, seconds: 5, delayMs: 20, spread: "exp" };
+    for (let r = 0; r < args.cpuRounds; r++) {
+      for (const [keel, name] of r % 2 === 0 ? ([[pass, "pass"], [rules, "rules"]] as const) : ([[rules, "rules"], [pass, "pass"]] as const)) {
+        const before = cpuTicks(keel.child.pid);
+        const w = await runWrk(paced, keel.base + args.path, join(tmp, `${name}.txt`));
+        const cpuUs = ((cpuTicks(keel.child.pid) - before) * 10_000) / Math.max(1, w.requests);
+        (name === "pass" ? sat.pacedCpuPass : sat.pacedCpuRules).push(cpuUs);
+        (name === "pass" ? sat.pacedP50Pass : sat.pacedP50Rules).push(w.p50);
+        console.log(`paced alone ${r + 1}, ${name}: CPU ${cpuUs.toFixed(1)} µs per request, p50 ${w.p50} ms`);
+      }
     }
     // Gone before the paced part: an idle Keel's timers would wake core 0 too.
     await Promise.all(keels.splice(0).map((k) => stopGroup(k.child)));
@@ -137,6 +153,12 @@ try {
       ? [
           `**Saturation, rules vs pass-through: ${satRatio.toFixed(3)}×** (median of the rounds: ${sat.ratios.map((x) => x.toFixed(3)).join(", ")}). CPU per request (median): pass-through ${median(sat.cpuPass).toFixed(1)} µs, rules ${median(sat.cpuRules).toFixed(1)} µs.`,
           ``,
+          ...(args.cpuRounds > 0
+            ? [
+                `The same two Keels at the paced load, each alone in turn (${args.cpuRounds} rounds of 5 s each, wrk -c100, exponential pauses of 20 ms on average, ≈ 5k rps): CPU per request (median) pass-through ${median(sat.pacedCpuPass).toFixed(1)} µs, rules ${median(sat.pacedCpuRules).toFixed(1)} µs (${pct(median(sat.pacedCpuRules) / median(sat.pacedCpuPass))}); p50 ${median(sat.pacedP50Pass)} vs ${median(sat.pacedP50Rules)} ms. That is the rules' cost to the process as a whole, which the paced rounds below share between their routes.`,
+                ``,
+              ]
+            : []),
         ]
       : []),
     ...pooledTable("route", ROUTES.map((route) => [LABELS[route], pooled[route]] as const)),
@@ -146,7 +168,6 @@ try {
     `p99.9 of each paced round, pass / pass2 / rules (ms): ${runs.pass.map((w, i) => `${w.p999} / ${runs.pass2[i]!.p999} / ${runs.rules[i]!.p999}`).join("; ")}.`,
   ].join("\n");
   console.log(`\n${body}`);
-  if (args.saturationRounds > 0) console.log(`(saturation ratio as a change: ${pct(satRatio)})`);
   if (args.record) {
     const file = join(BENCH_DIR, "RESULTS.md");
     writeFileSync(file, putScenarioBlock(existsSync(file) ? readFileSync(file, "utf8") : "", args.record, body));
