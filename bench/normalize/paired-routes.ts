@@ -19,8 +19,10 @@
 // What the paced part does not show: the rules' effect on the process as a whole (the three routes
 // share it); the paced CPU per request of the two Keels above does.
 //   bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10]
-//                                       [--saturation-seconds 3] [--cpu-rounds 4]
+//                                       [--saturation-seconds 3] [--cpu-rounds 4] [--pause-ms 20]
 //                                       [--path /json/user-1k.json] [--record NAME]
+// --pause-ms: the mean pause of each paced connection (100 connections in all: ≈ 100 000 / pause
+// rps); a larger body needs a longer one (64 KB: 100 ms), or the paced load saturates the Keel.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exitWith, portAllocator, quote, readFlags, startBackend, startPinned, waitUntilReady } from "../lib/harness.ts";
@@ -31,8 +33,8 @@ import { putScenarioBlock } from "../lib/report.ts";
 import { runWrk, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 
 const USAGE =
-  "bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10] [--saturation-seconds 3] [--cpu-rounds 4] [--path /json/user-1k.json] [--record NAME]";
-const args = { rounds: 12, seconds: 10, saturationRounds: 10, saturationSeconds: 3, cpuRounds: 4, path: "/json/user-1k.json", record: "" };
+  "bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10] [--saturation-seconds 3] [--cpu-rounds 4] [--pause-ms 20] [--path /json/user-1k.json] [--record NAME]";
+const args = { rounds: 12, seconds: 10, saturationRounds: 10, saturationSeconds: 3, cpuRounds: 4, pauseMs: 20, path: "/json/user-1k.json", record: "" };
 try {
   readFlags(Bun.argv.slice(2), USAGE, (f) => {
     if (f.name === "--rounds") args.rounds = f.num(1);
@@ -40,6 +42,7 @@ try {
     else if (f.name === "--saturation-rounds") args.saturationRounds = f.num(0);
     else if (f.name === "--saturation-seconds") args.saturationSeconds = f.num(1);
     else if (f.name === "--cpu-rounds") args.cpuRounds = f.num(0);
+    else if (f.name === "--pause-ms") args.pauseMs = f.num(1);
     else if (f.name === "--path") args.path = f.value();
     else if (f.name === "--record") args.record = f.value();
     else return false;
@@ -73,6 +76,8 @@ type Route = "pass" | "pass2" | "rules";
 const ROUTES: readonly Route[] = ["pass", "pass2", "rules"];
 const LABELS: Record<Route, string> = { pass: "pass-through", pass2: "pass-through, second route", rules: "example rules" };
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+/** Requests per second of `connections` paced connections, roughly (the answer's own time left out). */
+const rate = (connections: number) => Math.round((connections * 1000) / args.pauseMs).toLocaleString("en-US");
 const pct = (ratio: number) => `${ratio >= 1 ? "+" : ""}${Math.round((ratio - 1) * 100)}%`;
 
 /** One saturation burst on one Keel: its rps and the Keel's CPU µs per request meanwhile. */
@@ -85,7 +90,7 @@ async function burst(keel: Keel, name: string): Promise<{ rps: number; cpuUs: nu
 
 /** The three routes of `keel` loaded at once for `seconds`; each wrk's raw output in tmp/<route>.txt. */
 async function pacedRound(keel: Keel, seconds: number): Promise<Record<Route, WrkResult>> {
-  const run: WrkRun = { connections: 33, seconds, delayMs: 20, histogram: true, spread: "exp" };
+  const run: WrkRun = { connections: 33, seconds, delayMs: args.pauseMs, histogram: true, spread: "exp" };
   const done = await Promise.all(ROUTES.map((route) => runWrk(run, `${keel.base}/${route}${args.path}`, join(tmp, `${route}.txt`))));
   return Object.fromEntries(ROUTES.map((route, i) => [route, done[i]!])) as Record<Route, WrkResult>;
 }
@@ -109,7 +114,7 @@ try {
       console.log(`saturation ${r + 1}: pass-through ${p.rps.toFixed(0)} rps, rules ${q.rps.toFixed(0)} rps (${(q.rps / p.rps).toFixed(3)}); CPU ${p.cpuUs.toFixed(1)} vs ${q.cpuUs.toFixed(1)} µs per request`);
     }
     // The rules' cost to the process as a whole at the paced load: each Keel alone, in turn.
-    const paced: WrkRun = { connections: 100, seconds: 5, delayMs: 20, spread: "exp" };
+    const paced: WrkRun = { connections: 100, seconds: 5, delayMs: args.pauseMs, spread: "exp" };
     for (let r = 0; r < args.cpuRounds; r++) {
       for (const [keel, name] of r % 2 === 0 ? ([[pass, "pass"], [rules, "rules"]] as const) : ([[rules, "rules"], [pass, "pass"]] as const)) {
         const before = cpuTicks(keel.child.pid);
@@ -147,7 +152,7 @@ try {
     `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/normalize/paired-routes.ts ${Bun.argv.slice(2).map(quote).join(" ")}\``,
     `- Keel on core 0, nginx and wrk on core 1; body ${args.path}.`,
     `- Saturation: two Keels, bench/keel-bench.yaml (pass-through) and bench/keel-normalize.yaml (the example rules of docs/normalize.md); ${args.saturationRounds} rounds, each a ${args.saturationSeconds} s burst of wrk -t1 -c50 on one and one on the other (order swapped every round).`,
-    `- Paced: then one Keel, bench/keel-normalize-paired.yaml (/pass and /pass2 forwarded as is, /rules with the example rules); ${args.rounds} rounds of ${args.seconds} s; in each, three wrk load the three routes at once, 33 connections each pausing 20 ms on average (exponential pauses, Poisson-like arrivals): ≈ 1.65k rps per route, ≈ 5k in all. A stall of the host lands on all three in the same instants; /pass2 against /pass is this run's own A/A.`,
+    `- Paced: then one Keel, bench/keel-normalize-paired.yaml (/pass and /pass2 forwarded as is, /rules with the example rules); ${args.rounds} rounds of ${args.seconds} s; in each, three wrk load the three routes at once, 33 connections each pausing ${args.pauseMs} ms on average (exponential pauses, Poisson-like arrivals): ≈ ${rate(33)} rps per route, ≈ ${rate(99)} in all. A stall of the host lands on all three in the same instants; /pass2 against /pass is this run's own A/A.`,
     ``,
     ...(args.saturationRounds > 0
       ? [
@@ -155,7 +160,7 @@ try {
           ``,
           ...(args.cpuRounds > 0
             ? [
-                `The same two Keels at the paced load, each alone in turn (${args.cpuRounds} rounds of 5 s each, wrk -c100, exponential pauses of 20 ms on average, ≈ 5k rps): CPU per request (median) pass-through ${median(sat.pacedCpuPass).toFixed(1)} µs, rules ${median(sat.pacedCpuRules).toFixed(1)} µs (${pct(median(sat.pacedCpuRules) / median(sat.pacedCpuPass))}); p50 ${median(sat.pacedP50Pass)} vs ${median(sat.pacedP50Rules)} ms. That is the rules' cost to the process as a whole, which the paced rounds below share between their routes.`,
+                `The same two Keels at the paced load, each alone in turn (${args.cpuRounds} rounds of 5 s each, wrk -c100, exponential pauses of ${args.pauseMs} ms on average, ≈ ${rate(100)} rps): CPU per request (median) pass-through ${median(sat.pacedCpuPass).toFixed(1)} µs, rules ${median(sat.pacedCpuRules).toFixed(1)} µs (${pct(median(sat.pacedCpuRules) / median(sat.pacedCpuPass))}); p50 ${median(sat.pacedP50Pass)} vs ${median(sat.pacedP50Rules)} ms. That is the rules' cost to the process as a whole, which the paced rounds below share between their routes.`,
                 ``,
               ]
             : []),
