@@ -219,6 +219,8 @@ export class ForeignCpu {
 
 /** CPU time (user + system, all threads) process `pid` has used, in clock ticks (USER_HZ = 100). */
 export function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // The name (field 2) is in parentheses and may hold ") " itself: count from the last one.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
   return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
 }

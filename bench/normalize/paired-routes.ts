@@ -147,7 +147,7 @@ try {
   const sha = Bun.spawnSync(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
   const satRatio = args.saturationRounds > 0 ? median(sat.ratios) : NaN;
   const body = [
-    `## One Keel, pass-through and example rules, saturation and paced tail in one run`,
+    `## Example rules vs pass-through, ${args.path}: saturation (two Keels) and paced tail (one Keel, three routes at once), one run`,
     ``,
     `- Date: ${new Date().toISOString()}; keel ${sha}; invocation: \`bun bench/normalize/paired-routes.ts ${Bun.argv.slice(2).map(quote).join(" ")}\``,
     `- Keel on core 0, nginx and wrk on core 1; body ${args.path}.`,
