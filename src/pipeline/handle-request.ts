@@ -55,7 +55,8 @@ const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Per-request state the phases share; one object, no closures per request. Also the rate-limit key input. */
 class Exchange implements KeyInput {
-  routeIndex = -1;
+  /** The route's metrics series, taken when routed (-1: none); see GatewayMetrics.routeSeries. */
+  routeSeries = -1;
   /** Route name ("" before routing): the `route` key part. */
   route = "";
   routeRt: RouteRuntime | null = null;
@@ -112,7 +113,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
 
   function finish(x: Exchange, res: Response): Response {
     const end = performance.now();
-    metrics.requestFinished(x.routeIndex, res.status, (end - x.start) * 1000);
+    metrics.requestFinished(x.routeSeries, res.status, (end - x.start) * 1000);
     if (x.log !== null) logExchange(x, x.log, res, end);
     return res;
   }
@@ -146,7 +147,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
   function fail(x: Exchange, code: ErrorCode, detail: string, retryAfterSeconds = 0, fields?: Readonly<Record<string, unknown>>): Response {
     // A reset mid-body was counted where the body stream failed (exchange-watch's bodyFailed).
     if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_") && code !== "KEEL_UPSTREAM_RESET_MID_RESPONSE") metrics.upstreamError(x.upstream.index, code);
-    metrics.problem(x.routeIndex, code);
+    metrics.problem(x.routeSeries, code);
     x.code = code;
     let extra: Record<string, string> | undefined;
     if (retryAfterSeconds > 0 || x.rateLimit !== null) {
@@ -399,7 +400,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
     if (isRefusal(parts)) return refuse(x, parts);
     if (parts.rewrittenBy !== 0) jsonPaths.count(x.routeRt!.plan.name, "response", parts.rewrittenBy === 1);
     if (parts.enveloped) {
-      metrics.problem(x.routeIndex, "KEEL_UPSTREAM_ERROR_RESPONSE");
+      metrics.problem(x.routeSeries, "KEEL_UPSTREAM_ERROR_RESPONSE");
       x.code = "KEEL_UPSTREAM_ERROR_RESPONSE";
     }
     const hooks = x.routeRt!.plan.hooks;
@@ -588,7 +589,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
       const routeRt = rt.routes[m.route.index]!;
       x.routeRt = routeRt;
       x.route = m.route.name;
-      x.routeIndex = m.route.index;
+      x.routeSeries = metrics.routeSeries(m.route.index);
       x.params = m.params;
       x.upstream = rt.upstreamOfRoute[m.route.index]!;
 

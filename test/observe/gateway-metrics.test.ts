@@ -64,6 +64,24 @@ describe("GatewayMetrics", () => {
     expect(m.histograms[0]!.count).toBe(0);
   });
 
+  test("a request routed before a reload that reorders routes is counted under its own route", () => {
+    const m = new GatewayMetrics(["a", "b"], []);
+    const routedToB = m.routeSeries(1); // routed with the old plan, where "b" is second
+    const routedToNone = m.routeSeries(-1);
+    m.usePlanNames(["b", "c", "a"], []); // "b" now first, "c" new, "(none)" moves behind it
+    m.requestFinished(routedToB, 200, 10);
+    m.problem(routedToB, "KEEL_UPSTREAM_TIMEOUT");
+    m.requestFinished(routedToNone, 404, 10);
+    m.requestFinished(m.routeSeries(0), 201, 10); // routed with the new plan: "b" again
+    const series = (name: string) => m.routeNames.indexOf(name);
+    expect(m.requests(series("b"), cls("2xx"))).toBe(2);
+    expect(m.problems(series("b"), "KEEL_UPSTREAM_TIMEOUT")).toBe(1);
+    expect(m.requests(series("a"), cls("2xx"))).toBe(0);
+    expect(m.requests(series("c"), cls("2xx"))).toBe(0);
+    expect(m.requests(series(NO_ROUTE), cls("4xx"))).toBe(1);
+    expect(m.routeSeries(5)).toBe(-1);
+  });
+
   test("upstream errors count by upstream and code", () => {
     const m = new GatewayMetrics([], ["u0", "u1"]);
     m.upstreamError(0, "KEEL_UPSTREAM_TIMEOUT");

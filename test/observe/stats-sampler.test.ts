@@ -251,7 +251,7 @@ ${names.map((n) => `  - { name: ${n}, match: { pathPrefix: /${n} }, upstream: ba
     m.usePlanNames(["keep", "added"], ["backend"]); // "(none)" moves to a later series
     rt = second;
     finish(m, 0, 200, 1000, 4);
-    finish(m, 1, 200, 1000, 6); // "added", by its position in the new plan
+    finish(m, m.routeSeries(1), 200, 1000, 6); // "added", position 1 of the new plan
     finish(m, -1, 404, 1000, 8);
     tick();
     const byName = Object.fromEntries(sampler.data().routes.map((r) => [r.name, r]));

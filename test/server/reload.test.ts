@@ -157,6 +157,30 @@ describe("reload", () => {
     expect(k.gw.runtimes.retiringCount).toBe(0);
   });
 
+  test("a request in flight across a reload that reorders routes is counted under its own route", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const be = startBackend(async (req) => {
+      if (new URL(req.url).pathname.startsWith("/slow")) await gate;
+      return new Response("ok");
+    });
+    cleanups.push(be.stop);
+    const a = "  - { name: a, match: { pathPrefix: /slow }, upstream: backend }\n";
+    const b = "  - { name: b, match: { pathPrefix: /fast }, upstream: backend }\n";
+    const k = startReloading(config(be.authority, a + b));
+    const inFlight = fetch(k.gw.url + "/slow/1").then((r) => r.status);
+    while (k.gw.metrics.inFlight === 0) await Bun.sleep(5);
+    k.write(config(be.authority, b + a)); // "b" now at the position "a" had
+    expect((await k.reload()).status).toBe(200);
+    release();
+    expect(await inFlight).toBe(200);
+    const fam = await k.metrics();
+    const count = (route: string) =>
+      samplesOf(fam, "keel_requests_total").find((s) => s.labels.route === route && s.labels.status_class === "2xx")?.value ?? 0;
+    expect(count("a")).toBe(1);
+    expect(count("b")).toBe(0);
+  });
+
   test("a removed upstream's active health checks stop once its runtime retires", async () => {
     const checked = startBackend(() => new Response("ok"));
     const other = startBackend();
