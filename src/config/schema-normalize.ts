@@ -4,7 +4,7 @@
 import { DURATION_EXPECTED, SIZE_EXPECTED } from "./units.ts";
 
 export const NORMALIZE_DEFAULTS = {
-  path: { mergeSlashes: false, encodedSlash: "keep", backslash: "keep", nul: "reject" },
+  path: { mergeSlashes: false, encodedSlash: "keep", backslash: "keep", nul: "reject", encodedControl: "keep" },
   query: { sort: false, repeated: "keep" },
   json: { maxBytes: "1mb", maxDepth: 64 },
   /** How much of a backend's error body the envelope reads. */
@@ -20,6 +20,7 @@ export interface RawPathOptions {
   encodedSlash?: Keep;
   backslash?: Keep;
   nul?: Keep;
+  encodedControl?: Keep;
 }
 
 export interface RawQueryRules {
@@ -99,6 +100,7 @@ export const pathOptionsSchema = {
     encodedSlash: keepOrReject("%2F in the path: keep it encoded (never a separator) or answer 400.", NORMALIZE_DEFAULTS.path.encodedSlash),
     backslash: keepOrReject('"\\" or %5C in the path: keep it (encoded as %5C) or answer 400.', NORMALIZE_DEFAULTS.path.backslash),
     nul: keepOrReject("%00 in the path: keep it encoded or answer 400.", NORMALIZE_DEFAULTS.path.nul),
+    encodedControl: keepOrReject("%01-%1F or %7F (encoded CR, LF, TAB...) in the path: keep it encoded or answer 400.", NORMALIZE_DEFAULTS.path.encodedControl),
   },
   expect: "a mapping like { mergeSlashes: true, encodedSlash: reject }",
   description: "Path normalisation options (dot segments and percent-encoding are always normalised).",

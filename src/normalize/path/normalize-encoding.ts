@@ -54,5 +54,8 @@ function escapeText(b: number, path: string, i: number, opts: PathOptions): stri
   if (b === 0 && opts.nul === "reject") {
     return new PathRejection("nul", `encoded NUL ${written} at byte ${utf8Offset(path, i)}`);
   }
+  if (((b > 0 && b < 0x20) || b === 0x7f) && opts.encodedControl === "reject") {
+    return new PathRejection("encoded-control", `encoded control character ${written} at byte ${utf8Offset(path, i)}`);
+  }
   return PERCENT_TEXT[b]!;
 }

@@ -9,6 +9,12 @@ export interface PathOptions {
   readonly backslash: "reject" | "keep";
   /** %00: "reject" → rejection, "keep" → kept encoded as "%00". */
   readonly nul: "reject" | "keep";
+  /**
+   * %01–%1F and %7F (CR, LF, TAB, ...): "reject" → rejection, "keep" → kept encoded. A raw control
+   * character is always refused; encoded, it frames nothing, but a backend that decodes paths may
+   * write it into a log line or a header.
+   */
+  readonly encodedControl: "reject" | "keep";
 }
 
 export const DEFAULT_PATH_OPTIONS: PathOptions = Object.freeze({
@@ -16,4 +22,5 @@ export const DEFAULT_PATH_OPTIONS: PathOptions = Object.freeze({
   encodedSlash: "keep",
   backslash: "keep",
   nul: "reject",
+  encodedControl: "keep",
 });

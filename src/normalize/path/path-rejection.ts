@@ -4,6 +4,7 @@ export type PathRejectionReason =
   | "encoded-slash"
   | "backslash"
   | "nul"
+  | "encoded-control"
   | "bad-percent-encoding"
   | "control-character"
   | "not-origin-form";

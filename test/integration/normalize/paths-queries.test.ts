@@ -24,7 +24,7 @@ routes:
     match: { pathPrefix: /strict }
     upstream: backend
     normalize:
-      path: { mergeSlashes: true, encodedSlash: reject, backslash: reject }
+      path: { mergeSlashes: true, encodedSlash: reject, backslash: reject, encodedControl: reject }
   - name: search
     match: { pathPrefix: /search }
     upstream: backend
@@ -40,7 +40,7 @@ routes:
     strict = startKeel(`server:
   drainTimeout: 200ms
   normalize:
-    path: { mergeSlashes: true, nul: reject, encodedSlash: reject }
+    path: { mergeSlashes: true, nul: reject, encodedSlash: reject, encodedControl: reject }
 upstreams:
   backend: { endpoints: ["http://${backend.authority}"] }
 routes:
@@ -72,6 +72,7 @@ routes:
     ["/public/caf%c3%a9", "/public/caf%C3%A9"],
     ["/public//double", "/public//double"],
     ["/public/a/b/..", "/public/a/"],
+    ["/public/a%0d%0ab", "/public/a%0D%0Ab"],
   ];
   for (const [target, seen] of FORWARDED) {
     test(`${target} is forwarded as ${seen}`, async () => {
@@ -103,7 +104,7 @@ routes:
 
   test("route options: merged slashes forwarded, encoded slash and backslash rejected", async () => {
     expect((await get(gw, "/strict//a///b")).seen).toBe("/strict/a/b");
-    for (const target of ["/strict/a%2Fb", "/strict/a%5Cb"]) {
+    for (const target of ["/strict/a%2Fb", "/strict/a%5Cb", "/strict/a%0D%0ASet-Cookie:%20x"]) {
       const r = await get(gw, target);
       expect(r.status).toBe(400);
       const problem = JSON.parse(r.body);
@@ -115,9 +116,14 @@ routes:
 
   test("listener options apply before routing", async () => {
     expect((await get(strict, "/public//x//y")).seen).toBe("/public/x/y");
-    const r = await get(strict, "/public/a%2fb");
-    expect(r.status).toBe(400);
-    expect(JSON.parse(r.body).code).toBe("KEEL_BAD_PATH");
+    for (const [target, names] of [["/public/a%2fb", "encoded slash"], ["/public/a%09b", 'encoded control character "%09" at byte 9']] as const) {
+      const r = await get(strict, target);
+      expect(r.status).toBe(400);
+      const problem = JSON.parse(r.body);
+      expect(problem.code).toBe("KEEL_BAD_PATH");
+      expect(problem.detail).toContain(names);
+      expect(r.seen).toBeNull();
+    }
   });
 
   test("query: sorted, tracking parameters dropped, last of a repeated name kept", async () => {

@@ -11,11 +11,12 @@ const options: fc.Arbitrary<PathOptions> = fc.record({
   encodedSlash: fc.constantFrom("reject", "keep"),
   backslash: fc.constantFrom("reject", "keep"),
   nul: fc.constantFrom("reject", "keep"),
+  encodedControl: fc.constantFrom("reject", "keep"),
 });
 
 const tricky = fc.constantFrom(
   "/", "/", "/", ".", ".", "..", "%", "%", "2e", "2E", "2f", "2F", "5c", "5C", "00", "%2e", "%2E", "%2f",
-  "%5c", "%00", "%41", "%7e", "%zz", "%4", "\\", "a", "b", "Z", "0", "9", "f", "e", "~", "-", "_",
+  "%5c", "%00", "%41", "%7e", "%zz", "%4", "%0d", "%0A", "%7F", "\\", "a", "b", "Z", "0", "9", "f", "e", "~", "-", "_",
   ";", "=", "@", ":", " ", "é", "😀", "\n", "\u007f", "?", "#",
 );
 /** Mostly absolute paths; a few without the leading "/" to hit not-origin-form. */

@@ -8,8 +8,8 @@ import {
 } from "../../../src/normalize/path/normalize-path.ts";
 
 const normalize = compilePathNormalizer(DEFAULT_PATH_OPTIONS);
-const permissive: PathOptions = { mergeSlashes: false, encodedSlash: "keep", backslash: "keep", nul: "keep" };
-const strict: PathOptions = { mergeSlashes: true, encodedSlash: "reject", backslash: "reject", nul: "reject" };
+const permissive: PathOptions = { mergeSlashes: false, encodedSlash: "keep", backslash: "keep", nul: "keep", encodedControl: "keep" };
+const strict: PathOptions = { mergeSlashes: true, encodedSlash: "reject", backslash: "reject", nul: "reject", encodedControl: "reject" };
 
 // RFC 3986 §5.4.1 and §5.4.2, base "http://a/b/c/d;p?q", reduced to paths: the reference, the path
 // merged with the base path before dot removal (§5.2.3; query and fragment cut off), the result's path.
@@ -150,13 +150,21 @@ describe("options", () => {
     ["/a\\b", { backslash: "reject" }, "backslash"],
     ["/a%00b", { nul: "keep" }, "/a%00b"],
     ["/a%00b", { nul: "reject" }, "nul"],
+    ["/a%0D%0Ab", { encodedControl: "keep" }, "/a%0D%0Ab"],
+    ["/a%0d%0ab", { encodedControl: "keep" }, "/a%0D%0Ab"],
+    ["/a%0d%0ab", { encodedControl: "reject" }, "encoded-control"],
+    ["/a%01b", { encodedControl: "reject" }, "encoded-control"],
+    ["/a%1Fb", { encodedControl: "reject" }, "encoded-control"],
+    ["/a%7fb", { encodedControl: "reject" }, "encoded-control"],
+    ["/a%20b%7E%80", { encodedControl: "reject" }, "/a%20b~%80"],
+    ["/a%00b", { encodedControl: "reject", nul: "keep" }, "/a%00b"],
   ])("%p with %p → %p", (input, opts, expected) => {
     const out = withOpts(opts)(input);
     expect(out instanceof PathRejection ? out.reason : out).toBe(expected);
   });
 
   test("the defaults", () => {
-    expect(DEFAULT_PATH_OPTIONS).toEqual({ mergeSlashes: false, encodedSlash: "keep", backslash: "keep", nul: "reject" });
+    expect(DEFAULT_PATH_OPTIONS).toEqual({ mergeSlashes: false, encodedSlash: "keep", backslash: "keep", nul: "reject", encodedControl: "keep" });
   });
 
   test("a compiled normaliser keeps the options it was compiled with", () => {
