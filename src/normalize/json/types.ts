@@ -44,7 +44,7 @@ export interface JsonLimits {
 
 export type JsonParseResult =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly reason: "too-large" | "not-utf8" | "too-deep" | "syntax"; readonly message: string };
+  | { readonly ok: false; readonly reason: "too-large" | "not-utf8" | "too-deep" | "syntax" | "number-range"; readonly message: string };
 
 export type ReadBodyResult =
   | { ok: true; bytes: Uint8Array }

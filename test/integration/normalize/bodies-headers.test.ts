@@ -137,7 +137,8 @@ routes:
     answers.set("/users/bad", () => new Response("{not json", { headers: { "content-type": "application/json" } }));
     answers.set("/users/deep", () => new Response("[".repeat(20) + "]".repeat(20), { headers: { "content-type": "application/json" } }));
     answers.set("/users/big", () => Response.json({ blob: "x".repeat(10_000) }));
-    for (const [path, code] of [["/users/bad", "KEEL_UPSTREAM_INVALID_JSON"], ["/users/deep", "KEEL_UPSTREAM_INVALID_JSON"], ["/users/big", "KEEL_UPSTREAM_BODY_TOO_LARGE"]] as const) {
+    answers.set("/users/huge-number", () => new Response('{"user_name":"Ada","items":[{"price":1e400}]}', { headers: { "content-type": "application/json" } }));
+    for (const [path, code] of [["/users/bad", "KEEL_UPSTREAM_INVALID_JSON"], ["/users/deep", "KEEL_UPSTREAM_INVALID_JSON"], ["/users/big", "KEEL_UPSTREAM_BODY_TOO_LARGE"], ["/users/huge-number", "KEEL_UPSTREAM_INVALID_JSON"]] as const) {
       const res = await fetch(url(path));
       expect(res.status).toBe(502);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
@@ -145,6 +146,9 @@ routes:
       expect(p.code).toBe(code);
       expect(p.route).toBe("users");
     }
+    // Never written on as null: the detail says which number and why.
+    const p = await j(await fetch(url("/users/huge-number")));
+    expect(p.detail).toContain("the number at /items/0/price is beyond the range of a double");
   });
 
   test("a coercion the backend body cannot take → 502 KEEL_UPSTREAM_JSON_RULE_FAILED with a pointer", async () => {

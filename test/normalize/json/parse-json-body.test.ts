@@ -82,6 +82,28 @@ describe("refusals", () => {
     expect(parseJsonBody(utf8(""), limits)).toMatchObject({ message: "JSON body is empty" });
   });
 
+  test("number-range: a number beyond double range, named by its JSON Pointer", () => {
+    const cases: [string, string][] = [
+      [`1e400`, "/"],
+      [`-1E+400`, "/"],
+      [`{"a":{"b/c":[0,1,2e400]}}`, "/a/b~1c/2"],
+      [`[1,${"9".repeat(400)}]`, "/1"],
+      [`[1,${"9".repeat(400)},"x"]`, "/1"],
+      [`{"a":${"9".repeat(400)},"b":{}}`, "/a"],
+      [`{"x":1,"~":-${"1".repeat(320)}.5}`, "/~0"],
+    ];
+    for (const [text, pointer] of cases) {
+      expect(parseJsonBody(utf8(text), { maxBytes: 4096, maxDepth: 8 })).toEqual({ ok: false, reason: "number-range", message: `the number at ${pointer} is beyond the range of a double (it would be read as Infinity)` });
+    }
+  });
+
+  test("numbers in range, and exponents or long runs that are not numbers, pass", () => {
+    for (const text of [`1e308`, `-1.7976931348623157e308`, `1e-400`, `[true,false,1e5]`, `{"s":"1e400"}`, `["${"9".repeat(400)}"]`, `[1,${" ".repeat(400)}2]`, `${"1".repeat(299)}`]) {
+      const r = parseJsonBody(utf8(text), { maxBytes: 4096, maxDepth: 8 });
+      expect({ text, r }).toEqual({ text, r: { ok: true, value: JSON.parse(text) } });
+    }
+  });
+
   test("the cheaper check answers first", () => {
     const deepAndBig = utf8("[".repeat(2000));
     expect(reason(deepAndBig)).toBe("too-large");
@@ -96,6 +118,34 @@ test("never throws, and agrees with JSON.parse on valid UTF-8 within the limits"
       const r = parseJsonBody(bytes, { maxBytes: 4096, maxDepth: 16 });
       if (r.ok) expect(r.value).toEqual(JSON.parse(new TextDecoder().decode(bytes)));
       else expect(["too-large", "not-utf8", "too-deep", "syntax"]).toContain(r.reason);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+/** Whether a parsed value holds a number that is not finite. */
+const holdsInfinity = (v: unknown): boolean =>
+  typeof v === "number" ? !Number.isFinite(v) : typeof v === "object" && v !== null && Object.values(v).some(holdsInfinity);
+
+test("refuses a body exactly when JSON.parse would read a number as Infinity", () => {
+  // Numbers as text: exponents up to ±999, integer and fraction runs up to 400 digits, and words
+  // with an "e" beside them, inside arrays and objects with some whitespace.
+  const digits = (max: number) => fc.integer({ min: 1, max }).chain((n) => fc.stringMatching(new RegExp(`^[1-9][0-9]{${n - 1}}$`)));
+  const numberText = fc.tuple(fc.boolean(), fc.oneof(digits(4), digits(400)), fc.option(digits(3)), fc.option(fc.tuple(fc.constantFrom("e", "E", "e+", "e-"), fc.integer({ min: 0, max: 999 }))))
+    .map(([neg, int, frac, exp]) => `${neg ? "-" : ""}${int}${frac === null ? "" : "." + frac}${exp === null ? "" : exp[0] + exp[1]}`);
+  const scalar = fc.oneof(numberText, fc.constantFrom("true", "false", "null", '"1e400"', '"e"'));
+  const body = fc.array(fc.tuple(scalar, fc.constantFrom("", " ", "\n  ")), { maxLength: 6 }).chain((items) =>
+    fc.constantFrom(
+      `[${items.map(([v, ws]) => ws + v).join(",")}]`,
+      `{${items.map(([v, ws], i) => `"k${i}":${ws}${v}`).join(",")}}`,
+      items.length > 0 ? items[0]![0] : "0",
+    ),
+  );
+  fc.assert(
+    fc.property(body, (text) => {
+      const r = parseJsonBody(utf8(text), { maxBytes: 1 << 16, maxDepth: 8 });
+      expect({ text, refused: !r.ok && r.reason === "number-range" }).toEqual({ text, refused: holdsInfinity(JSON.parse(text)) });
+      if (r.ok) expect(r.value).toEqual(JSON.parse(text));
     }),
     { numRuns: 500 },
   );

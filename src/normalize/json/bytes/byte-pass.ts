@@ -7,9 +7,10 @@
 // The output is exactly what the tree path writes (JSON.stringify of the transformed value):
 // whitespace goes, strings and numbers are written in JSON.stringify's form. Whatever the pass
 // does not do, it hands back (null) and the caller runs the tree path, which also words every
-// error: invalid JSON, too deep, a failed conversion, a duplicate key or two keys with one output
-// name (the tree path resolves those by position), an array-index key (Object.keys would move
-// it first), a converted value that is an object or array, an object of more than MAX_KEYS keys.
+// error: invalid JSON, too deep, a number beyond double range, a failed conversion, a duplicate
+// key or two keys with one output name (the tree path resolves those by position), an array-index
+// key (Object.keys would move it first), a converted value that is an object or array, an object
+// of more than MAX_KEYS keys.
 //
 // Why one loop with an explicit stack: in JavaScriptCore a byte loop over locals runs ~3× faster
 // than one over module or object state (bench/PROFILE.md, the byte path), so the pass keeps its
@@ -95,7 +96,6 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
   // A conversion of the value being read: applied to its bytes once they are written (from convertAt).
   let conversion: ValueConversion | null = null;
   let convertAt = 0;
-  let convertFrom = 0;
 
   for (;;) {
     if (state === KEY) {
@@ -187,7 +187,6 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
         if (b === OPEN_BRACE || b === OPEN_BRACKET) return null;
         conversion = place.conversion;
         convertAt = q;
-        convertFrom = b;
       }
       if (b === QUOTE) {
         d[q++] = QUOTE;
@@ -248,6 +247,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
           } else {
             d = withRoom(d, q, 32 + (n - p) + 16);
             q = writeNumber(s, p, end, d, q);
+            if (q < 0) return null; // beyond double range: the tree path refuses it
             p = end;
           }
         }
@@ -263,7 +263,7 @@ function pass(plan: BytePlan, s: Uint8Array, n: number, maxDepth: number): Uint8
     // AFTER: a value ended (or a container just opened empty); what comes next in its container.
     if (conversion !== null) {
       // Rare work through module state, then back into locals.
-      q = convertWritten(conversion, convertFrom, d, convertAt, q, n - p + 16);
+      q = convertWritten(conversion, d, convertAt, q, n - p + 16);
       if (q < 0) return null;
       d = out;
       conversion = null;
@@ -456,11 +456,13 @@ function growNames(ns: Int32Array): Int32Array {
   return bigger;
 }
 
-/** A number as JSON.stringify writes it (1e400 → "null", as the tree path writes Infinity). */
+/** A number as JSON.stringify writes it; returns the new end, or -1 for one beyond double range (1e400: the tree path refuses it). */
 function writeNumber(s: Uint8Array, p: number, end: number, d: Uint8Array, q: number): number {
   let text = "";
   for (let k = p; k < end; k++) text += String.fromCharCode(s[k]!);
-  const json = JSON.stringify(Number(text));
+  const value = Number(text);
+  if (!Number.isFinite(value)) return -1;
+  const json = JSON.stringify(value);
   for (let k = 0; k < json.length; k++) d[q++] = json.charCodeAt(k);
   return q;
 }
@@ -490,14 +492,11 @@ function recaseText(keys: KeyCase, d: Uint8Array, start: number, q: number): num
 }
 
 /**
- * Converts the scalar just written at d[start, end) (`first`: its first byte in the body): cheap
- * cases in bytes, the rest through the rule's function. Returns the new end (the buffer in `out`),
+ * Converts the scalar just written at d[start, end): cheap cases in bytes, the rest through the rule's function. Returns the new end (the buffer in `out`),
  * or -1: to the tree path.
  */
-function convertWritten(conv: ValueConversion, first: number, d: Uint8Array, start: number, end: number, rest: number): number {
+function convertWritten(conv: ValueConversion, d: Uint8Array, start: number, end: number, rest: number): number {
   const b = d[start]!;
-  // A number beyond double range is Infinity to the rules, written null: the tree path converts it.
-  if (b === 0x6e && first !== 0x6e) return -1;
   switch (conv.kind) {
     case ConversionKind.Lowercase:
       if (b !== QUOTE || lowercaseAscii(d, start, end)) return end; // non-strings stay
