@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { KeepAliveLoad } from "../../bench/ops/keepalive-load.ts";
+import type { DashboardData } from "../../src/observe/series/dashboard-data.ts";
 import { startBackend } from "../support/backend.ts";
 import { runCli, spawnKeel, tempConfig, type KeelChild } from "../support/child.ts";
 import { oneRoute, waitFor, withDefaults } from "../support/gateway.ts";
@@ -74,6 +75,14 @@ describe("keel run --workers 2", () => {
     }
     const ready = await workers(keel);
     expect(ready.workers.map((w) => w.state)).toEqual(["up", "up"]);
+    // The dashboard's document is the two workers' together, not worker 0's share.
+    const res = await fetch(keel.adminUrl + "/dashboard/data");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-keel-workers")).toBe("0,1");
+    const doc = (await res.json()) as DashboardData;
+    expect(doc.statusClasses.find((r) => r.statusClass === "2xx")?.sinceStart).toBe(served);
+    expect(doc.routes.map((r) => r.name)).toContain("main");
+    expect((await fetch(keel.adminUrl + "/dashboard")).headers.get("content-type")).toContain("text/html");
   });
 
   test("a second Keel in workers mode on the same port fails to start instead of sharing it", async () => {

@@ -21,7 +21,9 @@ export interface DashboardSource {
   data(): DashboardData;
 }
 
-const DATA_PATH = "/dashboard/data";
+/** The document the page polls (a workers' supervisor combines its workers' ones). */
+export const DASHBOARD_DATA_PATH = "/dashboard/data";
+const DATA_PATH = DASHBOARD_DATA_PATH;
 const isPagePath = (path: string) => path === "/dashboard" || path === "/dashboard/";
 
 /** Whether dashboardRoutes answers `path` (a workers' supervisor forwards these paths to a worker). */

@@ -3,12 +3,13 @@
 // config. It restarts a crashed worker with exponential backoff, drains all of them on SIGTERM,
 // and on SIGHUP / POST /config/reload / --watch validates the config once and has every worker
 // reload the same text. /metrics sums the workers' (metrics-sum.ts), /readyz is ready when every
-// worker is, /dashboard shows worker 0's (the lowest worker up).
+// worker is, /dashboard/data combines the workers' documents (dashboard-sum.ts).
 
 import { readFileSync } from "node:fs";
 import type { Plan } from "../../config/plan.ts";
 import { startAdminServer, type AdminServer } from "../../admin/admin-server.ts";
-import { isDashboardPath } from "../../admin/dashboard/dashboard-routes.ts";
+import { DASHBOARD_DATA_PATH, isDashboardPath } from "../../admin/dashboard/dashboard-routes.ts";
+import type { DashboardData } from "../../observe/series/dashboard-data.ts";
 import { GatewayMetrics } from "../../observe/gateway-metrics.ts";
 import { splitTarget } from "../../pipeline/request-target.ts";
 import { displayHost, startFailureMessage } from "../gateway-server.ts";
@@ -16,6 +17,7 @@ import { listenerProto } from "../tls/tls-options.ts";
 import { watchConfig, type ConfigWatch } from "../reload/config-watch.ts";
 import { prepareReload } from "../reload/prepare-reload.ts";
 import { answerResponse, describeOutcome, logLines, outcomeBody, refusedOutcome, RELOAD_PATH, type ReloadAnswer, type ReloadOutcome } from "../reload/reload-controller.ts";
+import { combineDashboards } from "./dashboard-sum.ts";
 import { renderPulled, WorkerMetricsSum } from "./metrics-sum.ts";
 import { WorkerSlot } from "./worker-slot.ts";
 
@@ -219,12 +221,31 @@ class Supervisor {
       return this.reload("admin").then(answerResponse);
     }
     if ((req.method === "GET" || req.method === "HEAD") && isDashboardPath(path)) {
-      return this.fromFirstWorker(path);
+      return path === DASHBOARD_DATA_PATH ? this.dashboardData() : this.fromFirstWorker(path);
     }
     return null;
   }
 
-  /** The dashboard of the lowest-numbered worker up (each worker samples only itself). */
+  /** Every worker's dashboard document (each samples only itself), combined into the gateway's. */
+  private async dashboardData(): Promise<Response> {
+    const got = await Promise.all(
+      this.slots.map(async (s): Promise<[number, DashboardData] | null> => {
+        if (s.state !== "up") return null;
+        try {
+          const res = await fetch(s.adminUrl + DASHBOARD_DATA_PATH, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+          return res.ok ? [s.index, (await res.json()) as DashboardData] : null;
+        } catch {
+          return null; // a worker that does not answer adds nothing this time
+        }
+      }),
+    );
+    const docs = got.filter((g) => g !== null);
+    if (docs.length === 0) return new Response(JSON.stringify({ status: "no worker is up" }), { status: 503, headers: { "content-type": "application/json" } });
+    const headers = { "content-type": "application/json", "cache-control": "no-store", "x-keel-workers": docs.map(([i]) => i).join(",") };
+    return new Response(JSON.stringify(combineDashboards(docs.map(([, d]) => d))), { headers });
+  }
+
+  /** The dashboard page, from the lowest-numbered worker up (the page is the same in every one). */
   private async fromFirstWorker(path: string): Promise<Response> {
     const s = this.slots.find((x) => x.state === "up");
     if (s !== undefined) {
