@@ -21,7 +21,7 @@ export function parseJsonBody(bytes: Uint8Array, limits: JsonLimits): JsonParseR
   if (bytes.length > limits.maxBytes) {
     return { ok: false, reason: "too-large", message: `JSON body of ${bytes.length} bytes is over the ${limits.maxBytes}-byte limit` };
   }
-  const tooDeepAt = firstTooDeep(bytes, limits.maxDepth);
+  const tooDeepAt = depthScan(bytes, limits.maxDepth);
   if (tooDeepAt >= 0) {
     return { ok: false, reason: "too-deep", message: `JSON body nests deeper than ${limits.maxDepth} levels (at byte ${tooDeepAt})` };
   }
@@ -65,16 +65,16 @@ function overflowAt(value: unknown): string | null {
 }
 
 /**
- * Bytes the depth scan acts on: 1 opens a string, 2 opens a level, 3 closes one, 5 an "e"
+ * Bytes the depth scan acts on: 1 opens a string, 2 opens a level, 3 closes one, 4 is an "e"
  * (outside strings: true, false, or a number's exponent); 0 is skipped.
  */
 const BYTE_CLASS = new Uint8Array(256);
 BYTE_CLASS[QUOTE] = 1;
 BYTE_CLASS[OPEN_BRACKET] = BYTE_CLASS[OPEN_BRACE] = 2;
 BYTE_CLASS[CLOSE_BRACKET] = BYTE_CLASS[CLOSE_BRACE] = 3;
-BYTE_CLASS[0x65] = BYTE_CLASS[0x45] = 5;
+BYTE_CLASS[0x65] = BYTE_CLASS[0x45] = 4;
 
-/** firstTooDeep's "not too deep, but a number may be beyond double range". */
+/** depthScan's "not too deep, but a number may be beyond double range". */
 const MAY_OVERFLOW = -2;
 /** A number without exponent in a run of at most this many bytes has under 300 digits: finite. */
 const SHORT_RUN = 300;
@@ -87,7 +87,7 @@ const SHORT_RUN = 300;
  * left for JSON.parse to reject. A class table and a tight inner loop for strings keep this near
  * 1 ns per byte.
  */
-function firstTooDeep(bytes: Uint8Array, maxDepth: number): number {
+function depthScan(bytes: Uint8Array, maxDepth: number): number {
   const n = bytes.length;
   let depth = 0;
   let mayOverflow = false;
@@ -95,7 +95,7 @@ function firstTooDeep(bytes: Uint8Array, maxDepth: number): number {
   for (let i = 0; i < n; i++) {
     const kind = BYTE_CLASS[bytes[i]!]!;
     if (kind === 0) continue;
-    if (i - boundary > SHORT_RUN && kind !== 5) mayOverflow = true;
+    if (i - boundary > SHORT_RUN && kind !== 4) mayOverflow = true;
     if (kind === 1) {
       for (i++; i < n; i++) {
         const b = bytes[i]!;
@@ -104,7 +104,7 @@ function firstTooDeep(bytes: Uint8Array, maxDepth: number): number {
       }
     } else if (kind === 2) {
       if (++depth > maxDepth) return i;
-    } else if (kind === 5) {
+    } else if (kind === 4) {
       const before = i > 0 ? bytes[i - 1]! : 0;
       if (before >= 0x30 && before <= 0x39) mayOverflow = true; // true and false have letters there
       continue;
