@@ -14,7 +14,7 @@ export const WATCH_TICK_MS = 5;
 
 /** Where a body failure after the head is counted (the gateway's metrics, by upstream). */
 export interface BodyFailureSink {
-  upstreamError(upstreamIndex: number, code: ErrorCode): void;
+  upstreamError(upstream: string, code: ErrorCode): void;
 }
 
 export class WatchedExchange extends UpstreamCancel {
@@ -35,13 +35,14 @@ export class WatchedExchange extends UpstreamCancel {
     /** performance.now() time at which the exchange times out. */
     readonly deadline: number,
     private readonly sink: BodyFailureSink | null = null,
-    private readonly upstreamIndex = -1,
+    /** The upstream's name, for its error counts ("" = none). */
+    private readonly upstream = "",
   ) {
     super();
   }
 
   override bodyFailed(code: ErrorCode): void {
-    this.sink?.upstreamError(this.upstreamIndex, code);
+    this.sink?.upstreamError(this.upstream, code);
   }
 }
 

@@ -146,7 +146,7 @@ export function createRequestHandler(deps: HandlerDeps): Handler {
 
   function fail(x: Exchange, code: ErrorCode, detail: string, retryAfterSeconds = 0, fields?: Readonly<Record<string, unknown>>): Response {
     // A reset mid-body was counted where the body stream failed (exchange-watch's bodyFailed).
-    if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_") && code !== "KEEL_UPSTREAM_RESET_MID_RESPONSE") metrics.upstreamError(x.upstream.index, code);
+    if (x.upstream !== null && code.startsWith("KEEL_UPSTREAM_") && code !== "KEEL_UPSTREAM_RESET_MID_RESPONSE") metrics.upstreamError(x.upstream.plan.name, code);
     metrics.problem(x.routeSeries, code);
     x.code = code;
     let extra: Record<string, string> | undefined;

@@ -51,12 +51,12 @@ export class Attempt extends WatchedExchange {
     startedAt: number,
     deadline: number,
     sink: BodyFailureSink,
-    upstreamIndex: number,
+    upstream: string,
     readonly endpoint: number,
     readonly number: number,
     readonly isHedge: boolean,
   ) {
-    super(req, startedAt, deadline, sink, upstreamIndex);
+    super(req, startedAt, deadline, sink, upstream);
   }
 }
 
@@ -193,7 +193,7 @@ export class UpstreamAttempts extends HedgeEntry {
   }
 
   private newAttempt(ei: number, now: number, isHedge: boolean): Attempt {
-    return new Attempt(this.req, now, this.deadline, this.deps.sink, this.up.index, ei, this.started + 1, isHedge);
+    return new Attempt(this.req, now, this.deadline, this.deps.sink, this.up.plan.name, ei, this.started + 1, isHedge);
   }
 
   /** The headers for an attempt to endpoint ei; later attempts get a copy with the budget left now. */

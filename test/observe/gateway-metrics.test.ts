@@ -82,18 +82,30 @@ describe("GatewayMetrics", () => {
     expect(m.routeSeries(5)).toBe(-1);
   });
 
+  test("upstream errors count under the upstream's name, whatever a reload did to the order", () => {
+    const m = new GatewayMetrics([], ["a", "b"]);
+    m.usePlanNames([], ["c", "b", "a"]);
+    m.upstreamError("b", "KEEL_UPSTREAM_TIMEOUT");
+    m.upstreamError("c", "KEEL_UPSTREAM_TIMEOUT");
+    const row = (name: string) => m.upstreamNames.indexOf(name);
+    expect(m.upstreamErrors(row("b"), "KEEL_UPSTREAM_TIMEOUT")).toBe(1);
+    expect(m.upstreamErrors(row("c"), "KEEL_UPSTREAM_TIMEOUT")).toBe(1);
+    expect(m.upstreamErrors(row("a"), "KEEL_UPSTREAM_TIMEOUT")).toBe(0);
+  });
+
   test("upstream errors count by upstream and code", () => {
     const m = new GatewayMetrics([], ["u0", "u1"]);
-    m.upstreamError(0, "KEEL_UPSTREAM_TIMEOUT");
-    m.upstreamError(0, "KEEL_UPSTREAM_TIMEOUT");
-    m.upstreamError(1, "KEEL_UPSTREAM_CONNECT_REFUSED");
-    m.upstreamError(9, "KEEL_UPSTREAM_RESET");
-    m.upstreamError(0, "NOT_A_CODE" as never); // ignored, does not throw
+    m.upstreamError("u0", "KEEL_UPSTREAM_TIMEOUT");
+    m.upstreamError("u0", "KEEL_UPSTREAM_TIMEOUT");
+    m.upstreamError("u1", "KEEL_UPSTREAM_CONNECT_REFUSED");
+    m.upstreamError("gone", "KEEL_UPSTREAM_RESET");
+    m.upstreamError(NO_ROUTE, "KEEL_UPSTREAM_RESET"); // the "(none)" series is not a name to count under by chance
+    m.upstreamError("u0", "NOT_A_CODE" as never); // ignored, does not throw
     expect(m.upstreamErrors(0, "KEEL_UPSTREAM_TIMEOUT")).toBe(2);
     expect(m.upstreamErrors(0, "KEEL_UPSTREAM_CONNECT_REFUSED")).toBe(0);
     expect(m.upstreamErrors(1, "KEEL_UPSTREAM_CONNECT_REFUSED")).toBe(1);
-    expect(m.upstreamErrors(m.upstreamNames.indexOf(NO_ROUTE), "KEEL_UPSTREAM_RESET")).toBe(1);
-    expect(m.upstreamErrorCounts.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(m.upstreamErrors(m.upstreamNames.indexOf(NO_ROUTE), "KEEL_UPSTREAM_RESET")).toBe(2);
+    expect(m.upstreamErrorCounts.reduce((a, b) => a + b, 0)).toBe(5);
   });
 
   test("pulled gauges group by name and validate at registration", () => {

@@ -19,9 +19,9 @@ function loaded(): GatewayMetrics {
   m.requestStarted();
   m.requestFinished(-1, 404, 120);
   m.requestStarted(); // one still in flight
-  m.upstreamError(0, "KEEL_UPSTREAM_TIMEOUT");
-  m.upstreamError(0, "KEEL_UPSTREAM_TIMEOUT");
-  m.upstreamError(1, "KEEL_INTERNAL"); // a gateway code: rendered because seen
+  m.upstreamError("users-backend", "KEEL_UPSTREAM_TIMEOUT");
+  m.upstreamError("users-backend", "KEEL_UPSTREAM_TIMEOUT");
+  m.upstreamError("orders-backend", "KEEL_INTERNAL"); // a gateway code: rendered because seen
   return m;
 }
 

@@ -23,12 +23,11 @@ export interface DashboardSource {
 
 /** The document the page polls (a workers' supervisor combines its workers' ones). */
 export const DASHBOARD_DATA_PATH = "/dashboard/data";
-const DATA_PATH = DASHBOARD_DATA_PATH;
 const isPagePath = (path: string) => path === "/dashboard" || path === "/dashboard/";
 
 /** Whether dashboardRoutes answers `path` (a workers' supervisor forwards these paths to a worker). */
 export function isDashboardPath(path: string): boolean {
-  return isPagePath(path) || path === DATA_PATH;
+  return isPagePath(path) || path === DASHBOARD_DATA_PATH;
 }
 
 /** null = not a dashboard path (the caller answers 404 or tries its other routes). */
@@ -37,7 +36,7 @@ export type DashboardRoutes = (path: string) => Response | null;
 export function dashboardRoutes(source: DashboardSource): DashboardRoutes {
   return (path) => {
     if (isPagePath(path)) return new Response(PAGE, { headers: PAGE_HEADERS });
-    if (path === DATA_PATH) return new Response(JSON.stringify(source.data()), { headers: DATA_HEADERS });
+    if (path === DASHBOARD_DATA_PATH) return new Response(JSON.stringify(source.data()), { headers: DATA_HEADERS });
     return null;
   };
 }

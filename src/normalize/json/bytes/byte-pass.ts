@@ -492,8 +492,8 @@ function recaseText(keys: KeyCase, d: Uint8Array, start: number, q: number): num
 }
 
 /**
- * Converts the scalar just written at d[start, end): cheap cases in bytes, the rest through the rule's function. Returns the new end (the buffer in `out`),
- * or -1: to the tree path.
+ * Converts the scalar just written at d[start, end): cheap cases in bytes, the rest through the
+ * rule's function. Returns the new end (the buffer in `out`), or -1: to the tree path.
  */
 function convertWritten(conv: ValueConversion, d: Uint8Array, start: number, end: number, rest: number): number {
   const b = d[start]!;
