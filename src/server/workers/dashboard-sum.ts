@@ -49,14 +49,13 @@ export function combineDashboards(docs: readonly DashboardData[]): DashboardData
         p999: column((d) => of(d)?.p999, "max"),
       };
     }),
-    statusClasses: byKey(docs, (d) => d.statusClasses, (r) => r.statusClass, (statusClass): StatusClassRow => {
-      const rows = docs.map((d) => d.statusClasses.find((r) => r.statusClass === statusClass));
-      return { statusClass, perSecond: column((d) => d.statusClasses.find((r) => r.statusClass === statusClass)?.perSecond, "sum"), window: sum(rows.map((r) => r?.window ?? 0)), sinceStart: sum(rows.map((r) => r?.sinceStart ?? 0)) };
+    statusClasses: byKey(docs, (d) => d.statusClasses, (r) => r.statusClass, (statusClass, rows): StatusClassRow => {
+      const of = (d: DashboardData) => d.statusClasses.find((r) => r.statusClass === statusClass);
+      return { statusClass, perSecond: column((d) => of(d)?.perSecond, "sum"), window: sum(rows.map((r) => r.window)), sinceStart: sum(rows.map((r) => r.sinceStart)) };
     }),
-    codes: byKey(docs, (d) => d.codes, (r) => r.code, (code): CodeRow => {
-      const rows = docs.map((d) => d.codes.find((r) => r.code === code));
-      const some = rows.find((r) => r !== undefined)!;
-      return { code, status: some.status, title: some.title, perInterval: column((d) => d.codes.find((r) => r.code === code)?.perInterval, "sum"), window: sum(rows.map((r) => r?.window ?? 0)), sinceStart: sum(rows.map((r) => r?.sinceStart ?? 0)) };
+    codes: byKey(docs, (d) => d.codes, (r) => r.code, (code, rows): CodeRow => {
+      const of = (d: DashboardData) => d.codes.find((r) => r.code === code);
+      return { code, status: rows[0]!.status, title: rows[0]!.title, perInterval: column((d) => of(d)?.perInterval, "sum"), window: sum(rows.map((r) => r.window)), sinceStart: sum(rows.map((r) => r.sinceStart)) };
     }),
     limits: {
       rateLimited: column((d) => d.limits.rateLimited, "sum"),
