@@ -22,9 +22,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { putScenarioBlock } from "./lib/report.ts";
 import { quote, startBackend } from "./lib/harness.ts";
 import { BENCH_DIR, BODY, BUN, ROOT } from "./lib/peers.ts";
-import { cpuTicks, freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
+import { freePort, installCleanup, spawnGroup, stopGroup, type Child } from "./lib/procs.ts";
 import { percentileChange, poolCounts, pooledTable } from "./lib/pooled-latency.ts";
-import { runWrk, type WrkResult, type WrkRun } from "./lib/wrk.ts";
+import { runWrk, runWrkWithCpu, type WrkResult, type WrkRun } from "./lib/wrk.ts";
 
 const arg = (name: string, fallback: string) => {
   const i = Bun.argv.indexOf(name);
@@ -130,10 +130,9 @@ try {
     const res = new Map<string, WrkResult>();
     const cpu = new Map<string, number>();
     const measure = async (k: typeof a, file: string) => {
-      const before = cpuTicks(k.child.pid);
-      const w = await runWrk(burst, k.url, file);
-      res.set(k.url, w);
-      cpu.set(k.url, ((cpuTicks(k.child.pid) - before) * 10_000) / Math.max(1, w.requests));
+      const { wrk, cpuUs } = await runWrkWithCpu(burst, k.url, file, k.child.pid);
+      res.set(k.url, wrk);
+      cpu.set(k.url, cpuUs);
     };
     if (concurrent) await Promise.all([measure(a, `${log}.a`), measure(b, `${log}.b`)]);
     else {
@@ -164,9 +163,7 @@ try {
     for (let r = 0; r < pacedRounds; r++) {
       for (const side of r % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) {
         const keel = side === "a" ? a : b;
-        const before = cpuTicks(keel.child.pid);
-        const p = await runWrk(run, keel.url, log);
-        const cpu = ((cpuTicks(keel.child.pid) - before) * 10_000) / Math.max(1, p.requests);
+        const { wrk: p, cpuUs: cpu } = await runWrkWithCpu(run, keel.url, log, keel.child.pid);
         paced[side].push(p);
         pacedCpu[side].push(cpu);
         console.log(`paced ${side.toUpperCase()}: p50 ${p.p50} p99 ${p.p99} p99.9 ${p.p999} ms (${p.requests} reqs, ${p.errorTotal} errors), CPU ${cpu.toFixed(1)} µs per request`);

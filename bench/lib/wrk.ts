@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR } from "./peers.ts";
 import { parseLatencyCounts, type LatencyCounts } from "./pooled-latency.ts";
-import { spawnGroup, stopGroup } from "./procs.ts";
+import { cpuTicks, spawnGroup, stopGroup } from "./procs.ts";
 
 export const LUA = join(BENCH_DIR, "wrk-report.lua");
 
@@ -50,6 +50,13 @@ export function wrkEnv(run: WrkRun): Record<string, string> {
 /** Runs wrk to completion; raw output lands in `log`. While it runs, `during` is called every second. */
 export function runWrk(run: WrkRun, url: string, log: string, during: () => void = () => {}): Promise<WrkResult> {
   return runWrkCommand(wrkCommand(run, url), { BENCH_DELAY_MS: "", BENCH_DELAY_SPREAD: "", BENCH_HISTOGRAM: "", BENCH_XFF_KEYS: "", ...wrkEnv(run) }, run.seconds, log, during);
+}
+
+/** runWrk against a process, with that process's CPU time (user + system, all threads) per request meanwhile, in µs. */
+export async function runWrkWithCpu(run: WrkRun, url: string, log: string, pid: number): Promise<{ wrk: WrkResult; cpuUs: number }> {
+  const before = cpuTicks(pid);
+  const wrk = await runWrk(run, url, log);
+  return { wrk, cpuUs: ((cpuTicks(pid) - before) * 10_000) / Math.max(1, wrk.requests) }; // ticks are 10 ms
 }
 
 /**

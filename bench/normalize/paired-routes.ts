@@ -28,9 +28,9 @@ import { join } from "node:path";
 import { exitWith, portAllocator, quote, readFlags, startBackend, startPinned, waitUntilReady } from "../lib/harness.ts";
 import { BENCH_DIR, BUN, ROOT } from "../lib/peers.ts";
 import { percentileChange, poolCounts, pooledTable } from "../lib/pooled-latency.ts";
-import { cpuTicks, installCleanup, stopGroup } from "../lib/procs.ts";
+import { installCleanup, stopGroup } from "../lib/procs.ts";
 import { putScenarioBlock } from "../lib/report.ts";
-import { runWrk, type WrkResult, type WrkRun } from "../lib/wrk.ts";
+import { runWrk, runWrkWithCpu, type WrkResult, type WrkRun } from "../lib/wrk.ts";
 
 const USAGE =
   "bun bench/normalize/paired-routes.ts [--rounds 12] [--seconds 10] [--saturation-rounds 10] [--saturation-seconds 3] [--cpu-rounds 4] [--pause-ms 20] [--path /json/user-1k.json] [--record NAME]";
@@ -80,12 +80,11 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.lengt
 const rate = (connections: number) => Math.round((connections * 1000) / args.pauseMs).toLocaleString("en-US");
 const pct = (ratio: number) => `${ratio >= 1 ? "+" : ""}${Math.round((ratio - 1) * 100)}%`;
 
-/** One saturation burst on one Keel: its rps and the Keel's CPU µs per request meanwhile. */
-async function burst(keel: Keel, name: string): Promise<{ rps: number; cpuUs: number }> {
-  const before = cpuTicks(keel.child.pid);
-  const w = await runWrk({ connections: 50, seconds: args.saturationSeconds }, keel.base + args.path, join(tmp, `${name}.txt`));
-  if (w.errorTotal > 0) throw new Error(`saturation: ${w.errorTotal} errors from the ${name} Keel`);
-  return { rps: w.rps, cpuUs: ((cpuTicks(keel.child.pid) - before) * 10_000) / Math.max(1, w.requests) };
+/** One wrk run on one Keel alone: its result and the Keel's CPU µs per request meanwhile. */
+async function alone(keel: Keel, name: string, run: WrkRun): Promise<{ wrk: WrkResult; cpuUs: number }> {
+  const got = await runWrkWithCpu(run, keel.base + args.path, join(tmp, `${name}.txt`), keel.child.pid);
+  if (got.wrk.errorTotal > 0) throw new Error(`${got.wrk.errorTotal} errors from the ${name} Keel`);
+  return got;
 }
 
 /** The three routes of `keel` loaded at once for `seconds`; each wrk's raw output in tmp/<route>.txt. */
@@ -98,31 +97,29 @@ async function pacedRound(keel: Keel, seconds: number): Promise<Record<Route, Wr
 const keels: Keel[] = [];
 try {
   const sat = { ratios: [] as number[], cpuPass: [] as number[], cpuRules: [] as number[], pacedCpuPass: [] as number[], pacedCpuRules: [] as number[], pacedP50Pass: [] as number[], pacedP50Rules: [] as number[] };
-  if (args.saturationRounds > 0) {
+  if (args.saturationRounds > 0 || args.cpuRounds > 0) {
     const pass = startKeel("keel-pass", "keel-bench.yaml");
     const rules = startKeel("keel-rules", "keel-normalize.yaml");
     keels.push(pass, rules);
     await Promise.all([ready(pass, pass.base + args.path), ready(rules, rules.base + args.path)]);
     for (const [keel, name] of [[pass, "pass"], [rules, "rules"]] as const) await runWrk({ connections: 50, seconds: 2 }, keel.base + args.path, join(tmp, `${name}.txt`)); // warm-up
     for (let r = 0; r < args.saturationRounds; r++) {
-      const got = new Map<Keel, { rps: number; cpuUs: number }>();
-      for (const [keel, name] of r % 2 === 0 ? ([[pass, "pass"], [rules, "rules"]] as const) : ([[rules, "rules"], [pass, "pass"]] as const)) got.set(keel, await burst(keel, name));
+      const got = new Map<Keel, { wrk: WrkResult; cpuUs: number }>();
+      for (const [keel, name] of r % 2 === 0 ? ([[pass, "pass"], [rules, "rules"]] as const) : ([[rules, "rules"], [pass, "pass"]] as const)) got.set(keel, await alone(keel, name, { connections: 50, seconds: args.saturationSeconds }));
       const p = got.get(pass)!, q = got.get(rules)!;
-      sat.ratios.push(q.rps / p.rps);
+      sat.ratios.push(q.wrk.rps / p.wrk.rps);
       sat.cpuPass.push(p.cpuUs);
       sat.cpuRules.push(q.cpuUs);
-      console.log(`saturation ${r + 1}: pass-through ${p.rps.toFixed(0)} rps, rules ${q.rps.toFixed(0)} rps (${(q.rps / p.rps).toFixed(3)}); CPU ${p.cpuUs.toFixed(1)} vs ${q.cpuUs.toFixed(1)} µs per request`);
+      console.log(`saturation ${r + 1}: pass-through ${p.wrk.rps.toFixed(0)} rps, rules ${q.wrk.rps.toFixed(0)} rps (${(q.wrk.rps / p.wrk.rps).toFixed(3)}); CPU ${p.cpuUs.toFixed(1)} vs ${q.cpuUs.toFixed(1)} µs per request`);
     }
     // The rules' cost to the process as a whole at the paced load: each Keel alone, in turn.
     const paced: WrkRun = { connections: 100, seconds: 5, delayMs: args.pauseMs, spread: "exp" };
     for (let r = 0; r < args.cpuRounds; r++) {
       for (const [keel, name] of r % 2 === 0 ? ([[pass, "pass"], [rules, "rules"]] as const) : ([[rules, "rules"], [pass, "pass"]] as const)) {
-        const before = cpuTicks(keel.child.pid);
-        const w = await runWrk(paced, keel.base + args.path, join(tmp, `${name}.txt`));
-        const cpuUs = ((cpuTicks(keel.child.pid) - before) * 10_000) / Math.max(1, w.requests);
+        const { wrk, cpuUs } = await alone(keel, name, paced);
         (name === "pass" ? sat.pacedCpuPass : sat.pacedCpuRules).push(cpuUs);
-        (name === "pass" ? sat.pacedP50Pass : sat.pacedP50Rules).push(w.p50);
-        console.log(`paced alone ${r + 1}, ${name}: CPU ${cpuUs.toFixed(1)} µs per request, p50 ${w.p50} ms`);
+        (name === "pass" ? sat.pacedP50Pass : sat.pacedP50Rules).push(wrk.p50);
+        console.log(`paced alone ${r + 1}, ${name}: CPU ${cpuUs.toFixed(1)} µs per request, p50 ${wrk.p50} ms`);
       }
     }
     // Gone before the paced part: an idle Keel's timers would wake core 0 too.
@@ -158,12 +155,12 @@ try {
       ? [
           `**Saturation, rules vs pass-through: ${satRatio.toFixed(3)}×** (median of the rounds: ${sat.ratios.map((x) => x.toFixed(3)).join(", ")}). CPU per request (median): pass-through ${median(sat.cpuPass).toFixed(1)} µs, rules ${median(sat.cpuRules).toFixed(1)} µs.`,
           ``,
-          ...(args.cpuRounds > 0
-            ? [
-                `The same two Keels at the paced load, each alone in turn (${args.cpuRounds} rounds of 5 s each, wrk -c100, exponential pauses of ${args.pauseMs} ms on average, ≈ ${rate(100)} rps): CPU per request (median) pass-through ${median(sat.pacedCpuPass).toFixed(1)} µs, rules ${median(sat.pacedCpuRules).toFixed(1)} µs (${pct(median(sat.pacedCpuRules) / median(sat.pacedCpuPass))}); p50 ${median(sat.pacedP50Pass)} vs ${median(sat.pacedP50Rules)} ms. That is the rules' cost to the process as a whole, which the paced rounds below share between their routes.`,
-                ``,
-              ]
-            : []),
+        ]
+      : []),
+    ...(args.cpuRounds > 0
+      ? [
+          `The same two Keels at the paced load, each alone in turn (${args.cpuRounds} rounds of 5 s each, wrk -c100, exponential pauses of ${args.pauseMs} ms on average, ≈ ${rate(100)} rps): CPU per request (median) pass-through ${median(sat.pacedCpuPass).toFixed(1)} µs, rules ${median(sat.pacedCpuRules).toFixed(1)} µs (${pct(median(sat.pacedCpuRules) / median(sat.pacedCpuPass))}); p50 ${median(sat.pacedP50Pass)} vs ${median(sat.pacedP50Rules)} ms. That is the rules' cost to the process as a whole, which the paced rounds below share between their routes.`,
+          ``,
         ]
       : []),
     ...pooledTable("route", ROUTES.map((route) => [LABELS[route], pooled[route]] as const)),
